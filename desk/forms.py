@@ -1,0 +1,77 @@
+"""Desk forms: validation and widgets only; the services decide and write."""
+
+from django import forms
+
+from accounts.models import Team, User
+from catalogue.models import Service
+from incidents.choices import Channel, IncidentStatus, Level, OnHoldReason, ResolutionCode
+from incidents.models import Category
+from portal.forms import MultipleFileField
+
+
+class VersionedForm(forms.Form):
+    """Carries the ticket version the agent saw, for optimistic locking."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReplyForm(VersionedForm):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    public = forms.BooleanField(required=False, initial=True)
+    attachments = MultipleFileField(label="Attach files")
+
+
+class IncidentFieldsForm(VersionedForm):
+    title = forms.CharField(max_length=200)
+    service = forms.ModelChoiceField(Service.objects.filter(active=True), required=False)
+    category = forms.ModelChoiceField(
+        Category.objects.filter(parent=None, active=True), required=False
+    )
+    subcategory = forms.ModelChoiceField(
+        Category.objects.exclude(parent=None).filter(active=True), required=False
+    )
+    impact = forms.ChoiceField(choices=Level.choices)
+    urgency = forms.ChoiceField(choices=Level.choices)
+
+
+class PriorityOverrideForm(VersionedForm):
+    priority = forms.TypedChoiceField(coerce=int, choices=[(p, f"P{p}") for p in range(1, 5)])
+    reason = forms.CharField(max_length=300)
+
+
+class TransitionForm(VersionedForm):
+    target = forms.ChoiceField(choices=IncidentStatus.choices)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    on_hold_reason = forms.ChoiceField(choices=[("", "—"), *OnHoldReason.choices], required=False)
+    resolution_code = forms.ChoiceField(
+        choices=[("", "—"), *ResolutionCode.choices], required=False
+    )
+    resolution_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AssignForm(VersionedForm):
+    team = forms.ModelChoiceField(Team.objects.all(), required=False)
+    assignee = forms.ModelChoiceField(User.objects.filter(is_active=True), required=False)
+    auto = forms.BooleanField(required=False, label="Let the team's method pick")
+
+
+class LinkChildForm(forms.Form):
+    child = forms.CharField(label="Child incident number", max_length=16)
+
+
+class IncidentCreateForm(forms.Form):
+    """An agent raises an incident for a caller (phone channel by default)."""
+
+    requester = forms.ModelChoiceField(User.objects.filter(is_active=True), label="Caller")
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    service = forms.ModelChoiceField(Service.objects.filter(active=True), required=False)
+    category = forms.ModelChoiceField(
+        Category.objects.filter(parent=None, active=True), required=False
+    )
+    impact = forms.ChoiceField(choices=Level.choices, initial=Level.MEDIUM)
+    urgency = forms.ChoiceField(choices=Level.choices, initial=Level.MEDIUM)
+    team = forms.ModelChoiceField(
+        Team.objects.all(), required=False, help_text="Empty: routing rules decide."
+    )

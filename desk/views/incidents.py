@@ -1,0 +1,255 @@
+"""Desk incident pages. GET pages read through visible_to; each POST action validates a form,
+checks one predicate and calls one service. With HTMX the incident panel is re-rendered in
+place; without JavaScript the page redirects back (PRG)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from core.exceptions import DomainError
+from core.views import FilteredListView
+from incidents import permissions, services
+from incidents.choices import Channel
+from incidents.filtersets import IncidentFilterSet
+from incidents.models import Incident
+from tickets.timeline import timeline_for
+
+from ..forms import (
+    AssignForm,
+    IncidentCreateForm,
+    IncidentFieldsForm,
+    LinkChildForm,
+    PriorityOverrideForm,
+    ReplyForm,
+    TransitionForm,
+)
+
+
+class IncidentListView(FilteredListView):
+    """Incident queue: open incidents by default, IncidentFilterSet shared with the API."""
+
+    template_name = "desk/incidents/list.html"
+    filterset_class = IncidentFilterSet
+    sort_fields = {
+        "number": "ticket__number",
+        "priority": "ticket__priority",
+        "age": "-ticket__created_at",
+        "updated": "ticket__updated_at",
+    }
+    default_sort = "priority"
+
+    def get_base_queryset(self) -> QuerySet[Incident]:
+        queryset = Incident.objects.visible_to(self.request.user).for_list()
+        if not self.request.GET.get("status"):
+            queryset = queryset.open()
+        return queryset
+
+
+def _incident(request: HttpRequest, pk: int) -> Incident:
+    queryset = Incident.objects.visible_to(request.user).select_related(
+        "ticket__requester__organization",
+        "ticket__assignee",
+        "ticket__team",
+        "ticket__service",
+        "category",
+        "subcategory",
+        "parent__ticket",
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _forms(incident: Incident) -> dict[str, forms.Form]:
+    ticket = incident.ticket
+    version = {"version": ticket.version}
+    return {
+        "reply": ReplyForm(initial=version),
+        "fields": IncidentFieldsForm(
+            initial={
+                **version,
+                "title": ticket.title,
+                "service": ticket.service_id,
+                "category": incident.category_id,
+                "subcategory": incident.subcategory_id,
+                "impact": incident.impact,
+                "urgency": incident.urgency,
+            }
+        ),
+        "priority": PriorityOverrideForm(initial={**version, "priority": ticket.priority}),
+        "transition": TransitionForm(initial=version),
+        "assign": AssignForm(
+            initial={**version, "team": ticket.team_id, "assignee": ticket.assignee_id}
+        ),
+        "link": LinkChildForm(),
+    }
+
+
+def _render(
+    request: HttpRequest,
+    incident: Incident,
+    *,
+    bound: dict[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "incident": incident,
+        "ticket": incident.ticket,
+        "timeline": timeline_for(ticket=incident.ticket, viewer=request.user),
+        "children": Incident.objects.filter(parent=incident).select_related("ticket"),
+        "forms": {**_forms(incident), **(bound or {})},
+        "can_work": permissions.can_work(request.user, incident),
+    }
+    template = "desk/incidents/_incident.html" if request.htmx else "desk/incidents/detail.html"
+    return render(request, template, context, status=status)
+
+
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render(request, _incident(request, pk))
+
+
+# ------------------------------------------------------------------ actions
+def _reply(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> None:
+    services.incident_comment(
+        incident=incident,
+        by=request.user,
+        body=data["body"],
+        public=data["public"],
+        uploads=data["attachments"],
+    )
+
+
+def _fields(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> None:
+    version = data.pop("version")
+    services.incident_update(incident=incident, by=request.user, expected_version=version, **data)
+
+
+def _priority(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> None:
+    services.incident_override_priority(
+        incident=incident,
+        by=request.user,
+        priority=data["priority"],
+        reason=data["reason"],
+        expected_version=data["version"],
+    )
+
+
+def _transition(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> None:
+    version = data.pop("version")
+    services.incident_transition(
+        incident=incident, by=request.user, expected_version=version, **data
+    )
+
+
+def _assign(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> None:
+    services.incident_assign(
+        incident=incident,
+        by=request.user,
+        team=data["team"],
+        assignee=data["assignee"],
+        auto=data["auto"],
+        expected_version=data["version"],
+    )
+
+
+def _take(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> None:
+    team = incident.ticket.team
+    if team is None or not team.members.filter(pk=request.user.pk).exists():
+        team = request.user.teams.order_by("name").first() or team
+    services.incident_assign(
+        incident=incident,
+        by=request.user,
+        team=team,
+        assignee=request.user,
+        expected_version=data["version"],
+    )
+
+
+def _major(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> None:
+    services.incident_mark_major(
+        incident=incident,
+        by=request.user,
+        major=not incident.is_major,
+        expected_version=data["version"],
+    )
+
+
+def _link(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> None:
+    child = (
+        Incident.objects.visible_to(request.user)
+        .filter(ticket__number=data["child"].strip().upper())
+        .first()
+    )
+    if child is None:
+        raise DomainError("No incident with that number.", field="child")
+    services.incident_link_child(parent=incident, child=child, by=request.user)
+
+
+class VersionOnlyForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+@dataclass(frozen=True)
+class Action:
+    form: type[forms.Form]
+    run: Callable[[HttpRequest, Incident, dict[str, Any]], None]
+    form_key: str
+    done: str
+
+
+ACTIONS: dict[str, Action] = {
+    "reply": Action(ReplyForm, _reply, "reply", "Reply added."),
+    "fields": Action(IncidentFieldsForm, _fields, "fields", "Incident updated."),
+    "priority": Action(PriorityOverrideForm, _priority, "priority", "Priority changed."),
+    "transition": Action(TransitionForm, _transition, "transition", "Status changed."),
+    "assign": Action(AssignForm, _assign, "assign", "Assignment changed."),
+    "take": Action(VersionOnlyForm, _take, "assign", "Assigned to you."),
+    "major": Action(VersionOnlyForm, _major, "transition", "Major incident flag changed."),
+    "link": Action(LinkChildForm, _link, "link", "Child incident linked."),
+}
+
+
+@require_POST
+def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    incident = _incident(request, pk)
+    if not permissions.can_work(request.user, incident):
+        raise PermissionDenied
+    form = spec.form(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            spec.run(request, incident, dict(form.cleaned_data))
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, spec.done)
+            if not request.htmx:
+                return redirect(incident.get_absolute_url())
+            return _render(request, _incident(request, pk))
+    status = 200 if request.htmx else 422  # htmx swaps only 2xx by default
+    return _render(request, _incident(request, pk), bound={spec.form_key: form}, status=status)
+
+
+def incident_create_view(request: HttpRequest) -> HttpResponse:
+    """Raise an incident on behalf of a caller (phone, walk-in)."""
+    form = IncidentCreateForm(request.POST or None, initial={"channel": Channel.PHONE})
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_create(by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(
+                request, f"{incident.ticket.number} raised for {incident.ticket.requester}."
+            )
+            return redirect(incident.get_absolute_url())
+    status = 422 if request.method == "POST" else 200
+    return render(request, "desk/incidents/create.html", {"form": form}, status=status)

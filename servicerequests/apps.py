@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ServicerequestsConfig(AppConfig):
+    name = "servicerequests"
+    verbose_name = "Service requests"

@@ -1,0 +1,43 @@
+"""TicketFilterSet: the cross-kind queue filter, shared by the desk queue and the API."""
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+from accounts.models import Team
+
+from .choices import Priority, TicketKind, TicketState
+from .models import Ticket
+
+
+class TicketFilterSet(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=TicketKind.choices)
+    state = django_filters.MultipleChoiceFilter(choices=TicketState.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all())
+    assignee = django_filters.CharFilter(method="filter_assignee", label="Assignee")
+    q = django_filters.CharFilter(method="filter_text", label="Search")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Ticket
+        fields = ["kind", "state", "priority", "team", "assignee"]
+
+    def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """`me`, `unassigned` or a user id."""
+        if value == "me":
+            return queryset.filter(assignee=self.request.user)
+        if value == "unassigned":
+            return queryset.filter(assignee__isnull=True)
+        if value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset.none()
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """A ticket number finds that ticket; other text searches title and description."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__iexact=value) | Q(title__icontains=value) | Q(description__icontains=value)
+        )

@@ -1,0 +1,239 @@
+"""The shared ticket envelope and its satellites: journal, attachments, approvals, links."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from core.models import TimeStampedModel
+
+from .choices import (
+    ApprovalDecision,
+    EventType,
+    LinkKind,
+    Priority,
+    TicketKind,
+    TicketState,
+)
+from .querysets import TicketEventQuerySet, TicketQuerySet
+
+
+class Ticket(TimeStampedModel):
+    """The envelope every incident, request, task and change shares.
+
+    Never created directly: use a kind's `*_create` service. The kind's own status lives on its
+    detail table (one-to-one on this row); `state` is derived from it by the kind's workflow."""
+
+    kind = models.CharField(max_length=16, choices=TicketKind, editable=False)
+    number = models.CharField(max_length=16, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=TicketState, default=TicketState.OPEN)
+    priority = models.PositiveSmallIntegerField(choices=Priority, default=Priority.P3)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    service = models.ForeignKey(
+        "catalogue.Service", on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+    )
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("view_all_tickets", "Can see every ticket")]
+        indexes = [
+            models.Index(fields=["team", "state", "priority"], name="tickets_queue_idx"),
+            models.Index(fields=["assignee", "state"], name="tickets_assignee_state_idx"),
+            models.Index(fields=["requester", "-created_at"], name="tickets_requester_idx"),
+            models.Index(fields=["state", "-updated_at"], name="tickets_state_updated_idx"),
+            GinIndex(fields=["search_vector"], name="tickets_search_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (TicketState.OPEN, TicketState.ON_HOLD)
+
+    @property
+    def detail(self) -> models.Model:
+        """The kind's detail row (Incident, ServiceRequest, Change…)."""
+        return getattr(self, KIND_DETAIL_ATTR[self.kind])
+
+    def get_absolute_url(self) -> str:
+        return reverse("desk:ticket", args=[self.number])
+
+    @property
+    def portal_url(self) -> str:
+        return reverse("portal:ticket", args=[self.number])
+
+
+#: Reverse one-to-one accessor of each kind's detail table.
+KIND_DETAIL_ATTR: dict[str, str] = {
+    TicketKind.INCIDENT: "incident",
+    TicketKind.REQUEST: "service_request",
+    TicketKind.TASK: "fulfilment_task",
+    TicketKind.CHANGE: "change",
+}
+
+
+class TicketEvent(models.Model):
+    """One journal entry: a public reply, an internal work note, a field or status change, or a
+    system event. Written by services through tickets.events; never edited or deleted."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(max_length=20, choices=EventType)
+    public = models.BooleanField(
+        default=False, help_text="Requesters see public entries only; work notes are never public."
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = TicketEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="tickets_event_timeline_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(type=EventType.WORK_NOTE, public=True),
+                name="tickets_event_work_note_private",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} on {self.ticket_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValidationError("Journal entries are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise ValidationError("Journal entries are never deleted.")
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    """Random storage name: the original name is kept in the row, never trusted as a path."""
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"attachments/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket, stored outside static and served only after a visibility check."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    event = models.ForeignKey(
+        TicketEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    public = models.BooleanField(default=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("attachment", args=[self.pk])
+
+
+class Approval(models.Model):
+    """One approval step on a ticket (request manager approval, change CAB vote)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="approvals")
+    stage = models.PositiveSmallIntegerField(default=1)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approver_team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision = models.CharField(
+        max_length=12, choices=ApprovalDecision, default=ApprovalDecision.PENDING
+    )
+    comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["ticket", "stage", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approver__isnull=False) | Q(approver_team__isnull=False),
+                name="tickets_approval_has_approver",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Approval {self.stage} on {self.ticket_id}: {self.decision}"
+
+
+class TicketLink(models.Model):
+    """A typed link between two tickets (duplicate of, caused by, related)."""
+
+    source = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="links_in")
+    kind = models.CharField(max_length=20, choices=LinkKind)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "target", "kind"], name="tickets_link_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="tickets_link_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
