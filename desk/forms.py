@@ -4,9 +4,9 @@ from django import forms
 
 from accounts.models import Team, User
 from catalogue.models import Service
+from core.forms import MultipleFileField
 from incidents.choices import Channel, IncidentStatus, Level, OnHoldReason, ResolutionCode
 from incidents.models import Category
-from portal.forms import MultipleFileField
 
 
 class VersionedForm(forms.Form):

@@ -86,7 +86,13 @@ class RoutingRule(models.Model):
 class IncidentQuerySet(DetailQuerySet):
     def for_list(self) -> "IncidentQuerySet":
         return self.select_related(
-            "ticket__assignee", "ticket__team", "ticket__requester", "ticket__service", "category"
+            "ticket__assignee",
+            "ticket__team",
+            "ticket__requester",
+            "ticket__service",
+            "category",
+            "subcategory",
+            "parent__ticket",
         )
 
     def open(self) -> "IncidentQuerySet":

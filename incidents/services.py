@@ -109,6 +109,14 @@ def incident_create(
         raise DomainError("Describe the problem in a few words.", field="title")
     if subcategory is not None and subcategory.parent_id != getattr(category, "pk", None):
         raise DomainError("The subcategory does not belong to the category.", field="subcategory")
+    if assignee is not None and not assignee.is_agent:
+        raise DomainError(f"{assignee} is not an agent.", field="assignee")
+    if (
+        assignee is not None
+        and team is not None
+        and not team.members.filter(pk=assignee.pk).exists()
+    ):
+        raise DomainError(f"{assignee} is not a member of {team}.", field="assignee")
     priority, priority_reason = priority_from_matrix(impact=impact, urgency=urgency)
     routing_reason: dict[str, Any] = {"source": "manual", "team": team.name} if team else {}
     if team is None:
@@ -187,6 +195,10 @@ def incident_update(
         raise DomainError(f"Cannot change {', '.join(sorted(unknown))} here.")
     locked = _lock(incident, expected_version)
     ticket = locked.ticket
+    category = fields.get("category", locked.category)
+    subcategory = fields.get("subcategory", locked.subcategory)
+    if subcategory is not None and subcategory.parent_id != getattr(category, "pk", None):
+        raise DomainError("The subcategory does not belong to the category.", field="subcategory")
     envelope = {k: v for k, v in fields.items() if k in {"title", "description", "service"}}
     if "title" in envelope and not str(envelope["title"]).strip():
         raise DomainError("The title cannot be empty.", field="title")
@@ -399,13 +411,16 @@ def incident_reopen(
 
 
 @transaction.atomic
-def incident_confirm(*, incident: Incident, by: User) -> Incident:
+def incident_confirm(
+    *, incident: Incident, by: User, expected_version: int | None = None
+) -> Incident:
     """The caller confirms the resolution: the incident closes."""
     return incident_transition(
         incident=incident,
         by=by,
         target=IncidentStatus.CLOSED,
         note="Resolution confirmed by the caller.",
+        expected_version=expected_version,
     )
 
 
