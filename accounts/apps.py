@@ -7,8 +7,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        # post_migrate seeding is one of the allowed uses of signals (STYLE §12):
-        # permissions only exist after every app has migrated.
+        # post_migrate seeding is one of the allowed uses of signals (STYLE §12). Connected
+        # for every app, not just this one: other apps' permissions are created by their own
+        # post_migrate, after ours, and a fresh database must still get them (idempotent).
         from .roles import sync_roles
 
-        post_migrate.connect(sync_roles, sender=self)
+        post_migrate.connect(sync_roles, dispatch_uid="accounts.sync_roles")

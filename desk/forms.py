@@ -5,7 +5,14 @@ from django import forms
 from accounts.models import Team, User
 from catalogue.models import Service
 from core.forms import MultipleFileField
-from incidents.choices import Channel, IncidentStatus, Level, OnHoldReason, ResolutionCode
+from incidents.choices import (
+    Channel,
+    IncidentStatus,
+    Level,
+    OnHoldReason,
+    OutageKind,
+    ResolutionCode,
+)
 from incidents.models import Category
 
 
@@ -53,6 +60,16 @@ class AssignForm(VersionedForm):
     team = forms.ModelChoiceField(Team.objects.all(), required=False)
     assignee = forms.ModelChoiceField(User.objects.filter(is_active=True), required=False)
     auto = forms.BooleanField(required=False, label="Let the team's method pick")
+
+
+class OutageForm(forms.Form):
+    service = forms.ModelChoiceField(Service.objects.filter(active=True))
+    kind = forms.ChoiceField(choices=OutageKind.choices)
+    started_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ended_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    note = forms.CharField(max_length=200, required=False)
 
 
 class LinkChildForm(forms.Form):

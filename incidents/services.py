@@ -29,8 +29,16 @@ from tickets.services import (
     ticket_set_status,
 )
 
-from .choices import DEFAULT_MATRIX, Channel, IncidentStatus, Level, OnHoldReason, ResolutionCode
-from .models import Category, Incident, PriorityMatrixCell, RoutingRule
+from .choices import (
+    DEFAULT_MATRIX,
+    Channel,
+    IncidentStatus,
+    Level,
+    OnHoldReason,
+    OutageKind,
+    ResolutionCode,
+)
+from .models import Category, Incident, Outage, PriorityMatrixCell, RoutingRule
 from .workflow import INCIDENT_WORKFLOW, OPEN_STATUSES
 
 
@@ -546,3 +554,44 @@ def incident_unlink_child(*, child: Incident, by: User) -> Incident:
 
 def ticket_of(incident: Incident) -> Ticket:
     return incident.ticket
+
+
+# ------------------------------------------------------------------ outages
+@transaction.atomic
+def incident_outage_record(
+    *,
+    incident: Incident,
+    by: User,
+    service: Service,
+    kind: str,
+    started_at: Any,
+    ended_at: Any = None,
+    note: str = "",
+) -> Outage:
+    """Log that a service was down or degraded, for availability figures."""
+    if kind not in OutageKind.values:
+        raise DomainError("Choose full outage or degraded.", field="kind")
+    if ended_at is not None and ended_at <= started_at:
+        raise DomainError("The outage must end after it starts.", field="ended_at")
+    if started_at > timezone.now():
+        raise DomainError("An outage cannot start in the future.", field="started_at")
+    locked = _lock(incident, None)
+    outage = Outage.objects.create(
+        incident=locked,
+        service=service,
+        kind=kind,
+        started_at=started_at,
+        ended_at=ended_at,
+        note=note.strip(),
+        recorded_by=by,
+    )
+    events.system(
+        ticket=locked.ticket,
+        code="outage_recorded",
+        body=f"{OutageKind(kind).label} of {service} recorded from {started_at:%Y-%m-%d %H:%M}"
+        + (f" to {ended_at:%Y-%m-%d %H:%M}" if ended_at else " (ongoing)")
+        + ".",
+        data={"outage_id": outage.pk, "service": service.name, "kind": kind},
+    )
+    ticket_save(ticket=locked.ticket, fields=[])
+    return outage

@@ -27,6 +27,7 @@ from ..forms import (
     IncidentCreateForm,
     IncidentFieldsForm,
     LinkChildForm,
+    OutageForm,
     PriorityOverrideForm,
     ReplyForm,
     TransitionForm,
@@ -88,6 +89,7 @@ def _forms(incident: Incident) -> dict[str, forms.Form]:
             initial={**version, "team": ticket.team_id, "assignee": ticket.assignee_id}
         ),
         "link": LinkChildForm(),
+        "outage": OutageForm(initial={"service": ticket.service_id}),
     }
 
 
@@ -103,6 +105,7 @@ def _render(
         "ticket": incident.ticket,
         "timeline": timeline_for(ticket=incident.ticket, viewer=request.user),
         "children": Incident.objects.filter(parent=incident).select_related("ticket"),
+        "outages": incident.outages.select_related("service"),
         "forms": {**_forms(incident), **(bound or {})},
         "can_work": permissions.can_work(request.user, incident),
     }
@@ -195,6 +198,10 @@ class VersionOnlyForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+def _outage(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> None:
+    services.incident_outage_record(incident=incident, by=request.user, **data)
+
+
 @dataclass(frozen=True)
 class Action:
     form: type[forms.Form]
@@ -212,6 +219,7 @@ ACTIONS: dict[str, Action] = {
     "take": Action(VersionOnlyForm, _take, "assign", "Assigned to you."),
     "major": Action(VersionOnlyForm, _major, "transition", "Major incident flag changed."),
     "link": Action(LinkChildForm, _link, "link", "Child incident linked."),
+    "outage": Action(OutageForm, _outage, "outage", "Outage recorded."),
 }
 
 

@@ -324,3 +324,26 @@ def test_assigning_a_new_incident_starts_work(incident, agent):
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.IN_PROGRESS
     assert incident.assignment_reason["method"] == "manual"
+
+
+def test_outage_is_recorded_with_a_journal_entry(incident, agent):
+    from datetime import timedelta as td
+
+    from incidents.choices import OutageKind
+
+    service = ServiceFactory(name="VPN")
+    start = timezone.now() - td(hours=2)
+    with pytest.raises(DomainError, match="end after"):
+        services.incident_outage_record(
+            incident=incident,
+            by=agent,
+            service=service,
+            kind=OutageKind.FULL,
+            started_at=start,
+            ended_at=start,
+        )
+    outage = services.incident_outage_record(
+        incident=incident, by=agent, service=service, kind=OutageKind.DEGRADED, started_at=start
+    )
+    assert outage.ended_at is None
+    assert incident.ticket.events.filter(data__code="outage_recorded", data__service="VPN").exists()
