@@ -18,7 +18,7 @@ from core.exceptions import DomainError
 from tickets import events
 from tickets.assignment import assignee_pick
 from tickets.choices import TicketKind
-from tickets.models import Ticket, TicketEvent
+from tickets.models import TicketEvent
 from tickets.services import (
     attachments_add,
     ticket_change_fields,
@@ -513,7 +513,24 @@ def incident_link_child(*, parent: Incident, child: Incident, by: User) -> Incid
         )
     if Incident.objects.filter(parent=child).exists():
         raise DomainError(f"{child.ticket.number} has children of its own.", field="child")
+    locked = _set_parent(child=child, parent=parent, by=by)
+    events.system(
+        ticket=parent.ticket, code="child_linked", body=f"{locked.ticket.number} linked as a child."
+    )
+    return locked
+
+
+@transaction.atomic
+def incident_unlink_child(*, child: Incident, by: User) -> Incident:
+    """Detach a child from its parent."""
+    return _set_parent(child=child, parent=None, by=by)
+
+
+def _set_parent(*, child: Incident, parent: Incident | None, by: User) -> Incident:
+    """Lock the child, change its parent and journal old → new (no-op when unchanged)."""
     locked = _lock(child, None)
+    if locked.parent_id == getattr(parent, "pk", None):
+        return locked
     old = locked.parent.ticket.number if locked.parent_id else None
     locked.parent = parent
     locked.save(update_fields=["parent"])
@@ -523,37 +540,10 @@ def incident_link_child(*, parent: Incident, child: Incident, by: User) -> Incid
         field="parent",
         label="Parent incident",
         old=old,
-        new=parent.ticket.number,
-    )
-    events.system(
-        ticket=parent.ticket, code="child_linked", body=f"{locked.ticket.number} linked as a child."
+        new=parent.ticket.number if parent else None,
     )
     ticket_save(ticket=locked.ticket, fields=[])
     return locked
-
-
-@transaction.atomic
-def incident_unlink_child(*, child: Incident, by: User) -> Incident:
-    locked = _lock(child, None)
-    if locked.parent_id is None:
-        return locked
-    parent_number = locked.parent.ticket.number
-    locked.parent = None
-    locked.save(update_fields=["parent"])
-    events.field_changed(
-        ticket=locked.ticket,
-        actor=by,
-        field="parent",
-        label="Parent incident",
-        old=parent_number,
-        new=None,
-    )
-    ticket_save(ticket=locked.ticket, fields=[])
-    return locked
-
-
-def ticket_of(incident: Incident) -> Ticket:
-    return incident.ticket
 
 
 # ------------------------------------------------------------------ outages

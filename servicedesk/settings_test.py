@@ -20,3 +20,4 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="servicedesk-test-media-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = False
+STATIC_ROOT = tempfile.mkdtemp(prefix="servicedesk-test-static-")  # WhiteNoise wants it to exist
