@@ -87,7 +87,7 @@ def _auto_assign(*, incident: Incident, team: Team, by: Any) -> None:
             ticket=incident.ticket,
             by=by,
             changes={"assignee": decision.assignee},
-            reason=f"auto-assigned ({locked_team.get_assignment_method_display()})",
+            reason=f"auto-assigned, {locked_team.get_assignment_method_display().lower()}",
         )
         locked_team.last_assigned = decision.assignee
         locked_team.save(update_fields=["last_assigned"])

@@ -4,6 +4,7 @@ Every variable is listed in `.env.example`. Production is the default: DEBUG is 
 SECRET_KEY is required unless DJANGO_DEBUG=1.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -11,7 +12,11 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A local .env fills in variables the environment does not set. SERVICEDESK_ENV_FILE="" skips it
+# (the tests do, so a developer's .env cannot change what they check).
+_env_file = os.environ.get("SERVICEDESK_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    environ.Env.read_env(_env_file, overwrite=False)
 
 
 def env_secret(name: str, default: str | None = None) -> str | None:

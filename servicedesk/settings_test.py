@@ -3,6 +3,7 @@
 import os
 import tempfile
 
+os.environ.setdefault("SERVICEDESK_ENV_FILE", "")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 
 from .settings import *  # noqa: F403

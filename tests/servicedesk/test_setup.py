@@ -22,6 +22,7 @@ def test_models_and_migrations_agree():
 def test_check_deploy_with_production_settings_is_clean():
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")} | {
         "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
+        "SERVICEDESK_ENV_FILE": "",
         "DJANGO_SECRET_KEY": "k" * 20 + "Zq9!xR2@vB7#nM4$wL6%tY8^pK1&sD3*fG5(hJ0)",
         "DJANGO_ALLOWED_HOSTS": "desk.example.com",
     }
@@ -39,7 +40,8 @@ def test_check_deploy_with_production_settings_is_clean():
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")} | {
-        "DJANGO_SETTINGS_MODULE": "servicedesk.settings"
+        "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
+        "SERVICEDESK_ENV_FILE": "",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
