@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Team, User
 from catalogue.models import Service
 from core.exceptions import DomainError
+from slas.services import sla_clocks_sync
 from tickets import events
 from tickets.assignment import assignee_pick
 from tickets.choices import TicketKind
@@ -40,6 +41,11 @@ from .choices import (
 )
 from .models import Category, Incident, Outage, PriorityMatrixCell, RoutingRule
 from .workflow import INCIDENT_WORKFLOW, OPEN_STATUSES
+
+
+def _sync_slas(incident: Incident) -> None:
+    """Clocks follow every change in the same transaction (no signals: an explicit call)."""
+    sla_clocks_sync(ticket=incident.ticket, status=incident.status)
 
 
 # ------------------------------------------------------------------ priority and routing
@@ -162,6 +168,7 @@ def incident_create(
         if assignee is None:
             _auto_assign(incident=incident, team=team, by=None)
     incident.save(update_fields=["assignment_reason"])
+    _sync_slas(incident)
     return incident
 
 
@@ -237,6 +244,7 @@ def incident_update(
         locked.save(update_fields=detail_changed)
         if not changed:  # the envelope version still moves: someone else's form is now stale
             ticket_save(ticket=ticket, fields=[])
+    _sync_slas(locked)
     return locked
 
 
@@ -263,6 +271,7 @@ def incident_override_priority(
     ticket_change_fields(
         ticket=locked.ticket, by=by, changes={"priority": priority}, reason=reason.strip()
     )
+    _sync_slas(locked)
     return locked
 
 
@@ -313,6 +322,7 @@ def incident_assign(
             target=IncidentStatus.IN_PROGRESS,
             by=by,
         )
+    _sync_slas(locked)
     return locked
 
 
@@ -365,6 +375,7 @@ def incident_transition(
     )
     if fields:
         locked.save(update_fields=fields)
+    _sync_slas(locked)
     if target == IncidentStatus.RESOLVED:
         _resolve_children(parent=locked, by=by)
     return locked
@@ -465,6 +476,7 @@ def incidents_auto_close(*, now: Any = None) -> int:
 
 # ------------------------------------------------------------------ conversation
 @transaction.atomic
+@transaction.atomic
 def incident_comment(
     *,
     incident: Incident,
@@ -477,7 +489,11 @@ def incident_comment(
     public agent reply stamps first_responded_at."""
     if not public and not by.is_agent:
         raise DomainError("Only agents can write work notes.")
-    return ticket_reply(ticket=incident.ticket, by=by, body=body, public=public, uploads=uploads)
+    event = ticket_reply(ticket=incident.ticket, by=by, body=body, public=public, uploads=uploads)
+    if public:  # the first public agent reply stops the response clock
+        incident.refresh_from_db(fields=["status"])
+        _sync_slas(incident)
+    return event
 
 
 # ------------------------------------------------------------------ major, parent/child

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import environ
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -233,7 +234,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A redelivered unacked task comes back after this long; SLA timers are rows, not ETA tasks.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TIMEZONE = "UTC"
+# Workers consume every queue listed here unless started with -Q. Escalations get their own
+# queue so a slow notification never delays the every-second sweep.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("escalations")]
+CELERY_TASK_ROUTES = {"slas.tasks.run_escalation_task": {"queue": "escalations"}}
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # SLA timers are rows swept every second (STYLE §11), never per-ticket ETA tasks.
+    "slas-sweep": {"task": "slas.tasks.sweep_task", "schedule": 1.0, "options": {"expires": 5}},
     "incidents-auto-close": {
         "task": "incidents.tasks.auto_close_resolved_task",
         "schedule": 3600.0,
@@ -270,3 +278,5 @@ FRONT_DOOR_POLICY = {"desk": "is_agent", "dashboards": "is_manager"}
 # ------------------------------------------------------------------ product settings
 INCIDENT_REOPEN_WINDOW_DAYS = env.int("INCIDENT_REOPEN_WINDOW_DAYS", default=7)
 INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=3)
+# An escalation whose task has not finished this long after it was enqueued is enqueued again.
+SLA_ESCALATION_RETRY_SECONDS = env.int("SLA_ESCALATION_RETRY_SECONDS", default=60)

@@ -90,7 +90,9 @@ def celery_worker_process(transactional_db, tmp_path):
     """A real Celery worker (and optionally beat) subprocess on the real broker."""
     procs: list[subprocess.Popen] = []
 
-    def start(*, beat: bool = False, queues: str | None = None) -> subprocess.Popen:
+    def start(
+        *, beat: bool = False, queues: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen:
         from servicedesk.celery import app
 
         app.control.purge()
@@ -108,10 +110,10 @@ def celery_worker_process(transactional_db, tmp_path):
         ]
         if beat:
             args.append("--beat")
-            args += ["--schedule", str(tmp_path / "beat-schedule")]
+            args += ["--schedule", str(tmp_path / f"beat-schedule-{len(procs)}")]
         if queues:
             args += ["-Q", queues]
-        proc = subprocess.Popen(args, cwd=ROOT, env=_worker_env())
+        proc = subprocess.Popen(args, cwd=ROOT, env=_worker_env() | (env or {}))
         procs.append(proc)
         return proc
 

@@ -4,6 +4,7 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
@@ -62,6 +63,7 @@ class Ticket(TimeStampedModel):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     search_vector = SearchVectorField(null=True, editable=False)
 
     objects = TicketQuerySet.as_manager()
@@ -75,6 +77,7 @@ class Ticket(TimeStampedModel):
             models.Index(fields=["requester", "-created_at"], name="tickets_requester_idx"),
             models.Index(fields=["state", "-updated_at"], name="tickets_state_updated_idx"),
             GinIndex(fields=["search_vector"], name="tickets_search_idx"),
+            GinIndex(fields=["tags"], name="tickets_tags_idx"),
         ]
 
     def __str__(self) -> str:
@@ -237,3 +240,35 @@ class TicketLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.kind} {self.target_id}"
+
+
+class Notification(models.Model):
+    """One message to one user about a ticket: listed in-app, and e-mailed after commit."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="notifications"
+    )
+    event = models.CharField(max_length=40)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    dedupe_key = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="tickets_notif_unread_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="tickets_notification_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient_id}"

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import F
 
 from accounts.models import AssignmentMethod, Organization, Team, TeamMembership, User
 from accounts.roles import Role
@@ -15,7 +15,10 @@ from catalogue.models import Service
 from incidents import services as incidents
 from incidents.choices import Channel, IncidentStatus, Level, OnHoldReason, ResolutionCode
 from incidents.models import Category, Incident, RoutingRule
-from tickets.models import Ticket
+from slas.choices import Action, Trigger
+from slas.models import BusinessCalendar, ClockSegment, EscalationRule, SlaClock, SlaPolicy
+from slas.services import sla_clocks_recalculate, sla_sweep
+from tickets.models import Ticket, TicketEvent
 
 PASSWORD = "demo-pass-2026"
 
@@ -94,6 +97,7 @@ class Command(BaseCommand):
             services = self._services(teams, people)
             categories = self._categories()
             self._routing(teams, categories, services)
+            self._slas(teams, people)
         if not Ticket.objects.exists():
             self._incidents(people, services, categories)
         self._print_logins()
@@ -176,6 +180,56 @@ class Command(BaseCommand):
             defaults={"category": categories["Access"], "team": teams["Service Desk"], "order": 20},
         )
 
+    def _slas(self, teams, people) -> None:
+        """Calendars and incident SLAs: P1 around the clock, the rest in London office hours."""
+        always, _ = BusinessCalendar.objects.get_or_create(
+            name="24x7",
+            defaults={"timezone": "UTC", "hours": {str(d): [["00:00", "24:00"]] for d in range(7)}},
+        )
+        office, _ = BusinessCalendar.objects.get_or_create(
+            name="London office",
+            defaults={
+                "timezone": "Europe/London",
+                "hours": {str(d): [["08:00", "18:00"]] for d in range(5)},
+            },
+        )
+        targets = {
+            1: (always, timedelta(minutes=15), timedelta(hours=4)),
+            2: (office, timedelta(hours=1), timedelta(hours=8)),
+            3: (office, timedelta(hours=4), timedelta(hours=30)),
+            4: (office, timedelta(hours=8), timedelta(hours=50)),
+        }
+        for priority, (calendar, response, resolution) in targets.items():
+            for metric, target in (("response", response), ("resolution", resolution)):
+                policy, created = SlaPolicy.objects.get_or_create(
+                    name=f"P{priority} {metric}",
+                    defaults={
+                        "metric": metric,
+                        "target": target,
+                        "calendar": calendar,
+                        "order": priority * 10,
+                        "priorities": [priority],
+                        "pause_statuses": ["on_hold"],
+                    },
+                )
+                if created and metric == "resolution":
+                    EscalationRule.objects.create(
+                        policy=policy,
+                        trigger=Trigger.WARNING,
+                        threshold=75,
+                        action=Action.NOTIFY_ASSIGNEE,
+                    )
+                    EscalationRule.objects.create(
+                        policy=policy, trigger=Trigger.BREACH, action=Action.NOTIFY_TEAM_LEAD
+                    )
+                    if priority > 1:
+                        EscalationRule.objects.create(
+                            policy=policy,
+                            trigger=Trigger.BREACH,
+                            delay=timedelta(hours=1),
+                            action=Action.RAISE_PRIORITY,
+                        )
+
     def _incidents(self, people, services, categories) -> None:
         rng = random.Random(2026)
         callers = [people["rita"], people["oscar"]]
@@ -195,9 +249,25 @@ class Command(BaseCommand):
                 subcategory=categories.get(sub),
             )
             self._advance(incident, n, rng, people)
-            back = timedelta(hours=rng.randint(1, 24 * 20))
-            Ticket.objects.filter(pk=incident.pk).update(created_at=timezone.now() - back)
+            self._backdate(incident.pk, timedelta(hours=rng.randint(1, 24 * 6)))
         Incident.objects.filter(ticket__title__startswith="Customer database").update(is_major=True)
+        # Deadlines follow the backdated history; the sweep then records what is overdue.
+        open_clocks = SlaClock.objects.filter(stopped_at__isnull=True).exclude(state="cancelled")
+        sla_clocks_recalculate(clock_ids=list(open_clocks.values_list("pk", flat=True)))
+        sla_sweep()
+
+    def _backdate(self, ticket_id: int, back: timedelta) -> None:
+        """Shift a new ticket's whole history into the past, so the demo has ages and SLAs."""
+        Ticket.objects.filter(pk=ticket_id).update(
+            created_at=F("created_at") - back, updated_at=F("updated_at") - back
+        )
+        TicketEvent.objects.filter(ticket_id=ticket_id).update(created_at=F("created_at") - back)
+        clocks = SlaClock.objects.filter(ticket_id=ticket_id)
+        clocks.update(started_at=F("started_at") - back)
+        clocks.filter(running_since__isnull=False).update(running_since=F("running_since") - back)
+        ClockSegment.objects.filter(clock__ticket_id=ticket_id).update(
+            started_at=F("started_at") - back
+        )
 
     def _advance(self, incident: Incident, n: int, rng: random.Random, people) -> None:
         agent = incident.ticket.assignee or people["alice"]
