@@ -14,7 +14,8 @@ from incidents.models import Incident
 from incidents.permissions import can_confirm, can_reopen
 from incidents.services import incident_confirm, incident_create, incident_reopen
 from tickets.choices import OPEN_STATES
-from tickets.models import Ticket
+from tickets.models import Notification, Ticket
+from tickets.notifications import notifications_read
 from tickets.services import ticket_reply
 from tickets.timeline import timeline_for
 
@@ -153,3 +154,19 @@ def incident_confirm_view(request: HttpRequest, number: str) -> HttpResponse:
     incident_confirm(incident=incident, by=request.user)
     messages.success(request, "Thanks for confirming. The ticket is closed.")
     return redirect(incident.ticket.portal_url)
+
+
+class NotificationListView(FilteredListView):
+    """The signed-in user's notifications, newest first (every role has one)."""
+
+    template_name = "portal/notifications.html"
+    paginate_by = 30
+
+    def get_base_queryset(self) -> QuerySet[Notification]:
+        return Notification.objects.filter(recipient=self.request.user).select_related("ticket")
+
+
+@require_POST
+def notifications_mark_read(request: HttpRequest) -> HttpResponse:
+    notifications_read(user=request.user)
+    return redirect("portal:notifications")

@@ -45,3 +45,12 @@ def notify(
         created.append(note)
         transaction.on_commit(partial(send_notification_email_task.delay, notification_id=note.pk))
     return created
+
+
+def notifications_read(*, user: Any) -> int:
+    """Mark all of a user's notifications read."""
+    from django.utils import timezone
+
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

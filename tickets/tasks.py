@@ -11,7 +11,7 @@ def send_notification_email_task(*, notification_id: int) -> bool:
     """E-mail one notification. Idempotent: a notification already e-mailed is skipped."""
     with transaction.atomic():
         note = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("recipient", "ticket")
             .filter(pk=notification_id, emailed_at__isnull=True)
             .first()
