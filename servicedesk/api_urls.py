@@ -8,6 +8,7 @@ app_name = "api"
 urlpatterns = [
     path("v1/", include("tickets.api.urls")),
     path("v1/", include("incidents.api.urls")),
+    path("v1/", include("slas.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
 ]

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+import holidays as holidays_lib
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
@@ -25,9 +26,12 @@ from tickets.services import ticket_change_fields, ticket_lock, ticket_save
 from .calendar import add_business_time, business_time_between
 from .choices import Action, ClockState, Metric, SlaEventType, Trigger
 from .models import (
+    BusinessCalendar,
     ClockSegment,
     EscalationEvent,
     EscalationRule,
+    Holiday,
+    RecalculationJob,
     SlaClock,
     SlaEvent,
     SlaPolicy,
@@ -613,11 +617,44 @@ def sla_clocks_recalculate(*, clock_ids: list[int], at: datetime | None = None) 
             )
             if clock is None:
                 continue
-            if clock.running_since is not None:
-                clock.elapsed = worked(clock, at)
-                clock.running_since = at
+            # The open segment keeps its start: worked() re-measures it under the current
+            # calendar, and warning/breach instants stay where they really fall.
             clock.target = clock.policy.target
             _schedule(clock)
             clock.save()
             done += 1
     return done
+
+
+def recalculation_request(
+    *, policy: SlaPolicy | None = None, calendar: BusinessCalendar | None = None
+) -> RecalculationJob | None:
+    """Queue a recalculation of the open clocks an edit affects (after commit); None when
+    there are none."""
+    job = RecalculationJob(policy=policy, calendar=calendar)
+    if not job.open_clocks().exists():
+        return None
+    job.save()
+    from .tasks import recalculate_clocks_task
+
+    transaction.on_commit(partial(recalculate_clocks_task.delay, job_id=job.pk))
+    return job
+
+
+@transaction.atomic
+def holidays_import(
+    *, calendar: BusinessCalendar, country: str, years: range, subdivision: str = ""
+) -> int:
+    """Add the public holidays of a country (and subdivision) for `years`; existing dates are
+    kept. Returns how many were added. Touches the calendar so cached arithmetic is rebuilt."""
+    found = holidays_lib.country_holidays(country, subdiv=subdivision or None, years=years)
+    existing = set(calendar.holidays.filter(date__in=list(found)).values_list("date", flat=True))
+    new = [
+        Holiday(calendar=calendar, date=day, name=str(name)[:100])
+        for day, name in sorted(found.items())
+        if day not in existing
+    ]
+    Holiday.objects.bulk_create(new, ignore_conflicts=True)
+    if new:
+        calendar.save(update_fields=["updated_at"])
+    return len(new)

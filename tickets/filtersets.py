@@ -8,6 +8,9 @@ from accounts.models import Team
 from .choices import Priority, TicketKind, TicketState
 from .models import Ticket
 
+#: `?queue=breaching`: tickets with a running SLA clock that has not breached yet.
+BREACHING = "breaching"
+
 
 class TicketFilterSet(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=TicketKind.choices)
@@ -18,6 +21,9 @@ class TicketFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Search")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    queue = django_filters.ChoiceFilter(
+        choices=[(BREACHING, "Breaching soon")], method="filter_queue", label="Queue"
+    )
 
     class Meta:
         model = Ticket
@@ -41,3 +47,15 @@ class TicketFilterSet(django_filters.FilterSet):
         return queryset.filter(
             Q(number__iexact=value) | Q(title__icontains=value) | Q(description__icontains=value)
         )
+
+    def filter_queue(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """`breaching`: a running, unbreached SLA clock. String lookups (tickets never imports
+        slas); a semi-join so a ticket with two such clocks appears once."""
+        if value != BREACHING:
+            return queryset
+        running = Ticket.objects.filter(  # a cancelled clock is stopped, so not matched
+            sla_clocks__running_since__isnull=False,
+            sla_clocks__stopped_at__isnull=True,
+            sla_clocks__breached_at__isnull=True,
+        )
+        return queryset.filter(pk__in=running.values("pk"))

@@ -20,6 +20,8 @@ from incidents import permissions, services
 from incidents.choices import Channel
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
+from slas.models import SlaClock
+from slas.querysets import clocks_for_display
 from tickets.timeline import timeline_for
 
 from ..forms import (
@@ -108,13 +110,26 @@ def _render(
         "outages": incident.outages.select_related("service"),
         "forms": {**_forms(incident), **(bound or {})},
         "can_work": permissions.can_work(request.user, incident),
+        "clocks": _clocks(incident),
     }
     template = "desk/incidents/_incident.html" if request.htmx else "desk/incidents/detail.html"
     return render(request, template, context, status=status)
 
 
+def _clocks(incident: Incident) -> QuerySet[SlaClock]:
+    """The ticket's SLA clocks with policy, calendar, segments and events: three queries."""
+    return clocks_for_display(SlaClock.objects.filter(ticket_id=incident.pk))
+
+
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, _incident(request, pk))
+
+
+def incident_sla(request: HttpRequest, pk: int) -> HttpResponse:
+    """The SLA card alone, polled by HTMX every minute to correct the countdown."""
+    incident = get_object_or_404(Incident.objects.visible_to(request.user), pk=pk)
+    context = {"incident": incident, "clocks": _clocks(incident)}
+    return render(request, "desk/incidents/_sla.html", context)
 
 
 # ------------------------------------------------------------------ actions

@@ -1,30 +1,51 @@
 """Desk pages: the cross-kind queue and the ticket jump. Agents only (core.middleware policy)."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 
 from core.views import FilteredListView
-from tickets.filtersets import TicketFilterSet
+from slas.querysets import with_sla_deadlines
+from tickets.filtersets import BREACHING, TicketFilterSet
 from tickets.models import Ticket
 
 
 class QueueView(FilteredListView):
-    """Open tickets of every kind the agent may see, sortable and paginated."""
+    """Open tickets of every kind the agent may see, sortable and paginated, with the nearest
+    SLA deadline. `?queue=breaching` lists tickets with a running, unbreached clock, the
+    nearest deadline first."""
 
     template_name = "desk/queue.html"
     filterset_class = TicketFilterSet
-    sort_fields = {
-        "number": "number",
-        "priority": "priority",
-        "title": "title",
-        "created": "created_at",
-        "updated": "updated_at",
-    }
     default_sort = "priority"
 
+    @property
+    def breaching(self) -> bool:
+        return self.request.GET.get("queue") == BREACHING
+
+    @property
+    def sort_fields(self) -> dict[str, str]:  # type: ignore[override]
+        return {
+            "number": "number",
+            "priority": "priority",
+            "title": "title",
+            "created": "created_at",
+            "updated": "updated_at",
+            "sla": "sla_next_due" if self.breaching else "sla_due",
+        }
+
+    def current_sort(self) -> str:
+        if self.breaching and not self.request.GET.get("sort"):
+            return "sla"
+        return super().current_sort()
+
     def get_base_queryset(self) -> QuerySet[Ticket]:
-        return Ticket.objects.visible_to(self.request.user).open().for_queue()
+        return with_sla_deadlines(Ticket.objects.visible_to(self.request.user).open().for_queue())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "breaching": self.breaching}
 
 
 def ticket_redirect(request: HttpRequest, number: str) -> HttpResponse:

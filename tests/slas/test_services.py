@@ -300,3 +300,20 @@ def test_sweep_cost_follows_what_is_due_not_what_runs(at, make_policy, requester
         result = sla_sweep()
     assert result.claimed == 0
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_recalculation_after_a_calendar_edit_keeps_the_real_threshold_instants(
+    at, make_policy, always, raise_incident
+):
+    from slas.services import sla_clocks_recalculate
+
+    make_policy(target=timedelta(hours=4))
+    incident = raise_incident()
+    at(hours=3)
+    always.hours = {str(d): [["00:00", "24:00"]] for d in range(7)}  # an edit that changes nothing
+    always.save()
+    sla_clocks_recalculate(clock_ids=[clock(incident).pk])
+    sla_sweep()
+    planned = dict(SlaEvent.objects.filter(type="warning").values_list("threshold", "planned_at"))
+    assert planned == {50: T0 + timedelta(hours=2), 75: T0 + timedelta(hours=3)}
+    assert clock(incident).due_at == T0 + timedelta(hours=4)
