@@ -15,7 +15,7 @@ from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -30,7 +30,13 @@ from .models import (
     SlaEvent,
     SlaPolicy,
 )
-from .services import holidays_import, recalculation_request, sla_policy_deactivated
+from .services import (
+    holidays_import,
+    recalculation_request,
+    sla_policy_deactivated,
+    sla_policy_version,
+)
+from .tester import DeadlineTesterForm, deadline_answer
 
 MAX_IMPORT_YEARS = 10
 
@@ -126,7 +132,38 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     list_display = ["name", "timezone", "holiday_count", "updated_at"]
     search_fields = ["name"]
     inlines = [HolidayInline]
+    change_list_template = "admin/slas/businesscalendar/change_list.html"
     actions = ["import_holidays"]
+
+    def get_urls(self) -> list:
+        extra = [
+            path(
+                "deadline-tester/",
+                self.admin_site.admin_view(self.deadline_tester),
+                name="slas_deadline_tester",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def deadline_tester(self, request: HttpRequest) -> HttpResponse:
+        """Pick a calendar, a start and a target: see the deadline and what makes it up."""
+        form = DeadlineTesterForm(request.GET or None)
+        answer = None
+        if form.is_valid():
+            answer = deadline_answer(
+                calendar=form.cleaned_data["calendar"],
+                start=form.cleaned_data["start"],
+                zone=form.cleaned_data["zone"],
+                target=form.cleaned_data["target"],
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Deadline tester",
+            "form": form,
+            "answer": answer,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/slas/deadline_tester.html", context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BusinessCalendar]:
         return super().get_queryset(request).annotate(holiday_total=Count("holidays"))
@@ -211,20 +248,33 @@ class EscalationRuleInline(admin.StackedInline):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "metric", "target", "calendar", "order", "active"]
+    list_display = ["name", "kind", "metric", "target", "calendar", "order", "active", "version"]
     list_filter = ["active", "kind", "metric", "calendar"]
     list_select_related = ["calendar"]
     search_fields = ["name"]
     filter_horizontal = ["services", "teams", "organizations"]
     inlines = [EscalationRuleInline]
     fieldsets = [
-        (None, {"fields": ["name", ("kind", "metric"), "target", "calendar", ("order", "active")]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    ("kind", "metric"),
+                    "target",
+                    "calendar",
+                    ("order", "active"),
+                    "version",
+                ]
+            },
+        ),
         (
             "Conditions (empty = any)",
             {"fields": ["priorities", "services", "teams", "organizations"]},
         ),
-        ("Clock", {"fields": ["pause_statuses", "warning_thresholds"]}),
+        ("Clock", {"fields": ["pause_statuses", "warning_thresholds", "retroactive"]}),
     ]
+    readonly_fields = ["version"]
 
     def save_related(
         self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool
@@ -233,6 +283,11 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         recalculate its open clocks in the background."""
         super().save_related(request, form, formsets, change)
         policy = form.instance
+        version = sla_policy_version(
+            policy=policy, by=request.user, changed=list(form.changed_data)
+        )
+        if change and "active" not in form.changed_data and version > 1:
+            self.message_user(request, f"Saved as version {version}.", messages.INFO)
         if not change or not _edited(form, formsets):
             return
         if "active" in form.changed_data and not policy.active:

@@ -43,6 +43,7 @@ __all__ = [
     "business_time_between",
     "is_working",
     "next_opening",
+    "working_intervals",
 ]
 
 Interval = tuple[time, time]
@@ -383,3 +384,24 @@ def is_working(calendar: Calendar, at: datetime) -> bool:
         if interval_start <= cursor < interval_end:
             return True
     return False
+
+
+def working_intervals(
+    calendar: Calendar, start: datetime, end: datetime, *, limit: int = 1000
+) -> list[tuple[datetime, datetime]]:
+    """The working stretches inside ``[start, end)`` as (start, end) pairs in the calendar's
+    zone, in order; what a deadline "is made of". At most ``limit`` pairs."""
+    begin, finish = _to_utc(start, "start"), _to_utc(end, "end")
+    pieces: list[tuple[datetime, datetime]] = []
+    monday = _monday_of(calendar, begin)
+    zone = calendar.zone
+    while len(pieces) < limit:
+        week = calendar._week(monday)
+        if week.start >= finish:
+            break
+        for lo, hi in week.intervals:
+            lo, hi = max(lo, begin), min(hi, finish)
+            if lo < hi:
+                pieces.append((lo.astimezone(zone), hi.astimezone(zone)))
+        monday += 7
+    return pieces[:limit]

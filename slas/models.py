@@ -130,6 +130,12 @@ class SlaPolicy(models.Model):
         help_text="Kind statuses that pause the clock, e.g. on_hold.",
     )
     warning_thresholds = ArrayField(models.PositiveSmallIntegerField(), default=default_thresholds)
+    retroactive = models.BooleanField(
+        default=False,
+        help_text="When a ticket moves to this policy, count from the clock's start (the ticket's "
+        "creation) under this policy's rules, paused time excluded; otherwise forward only.",
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -174,6 +180,7 @@ class SlaClock(models.Model):
     breached_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
     warnings = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
+    policy_version = models.PositiveIntegerField(default=1)
     match_reason = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -216,6 +223,14 @@ class ClockSegment(models.Model):
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=100, blank=True)
+    journal_event = models.ForeignKey(
+        "tickets.TicketEvent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The journal entry (status change) that began this stretch.",
+    )
 
     class Meta:
         ordering = ["clock", "started_at", "pk"]
@@ -346,3 +361,26 @@ class RecalculationJob(models.Model):
         if self.started_at:
             return f"{self.done}/{self.total}"
         return "queued"
+
+
+class PolicyVersion(models.Model):
+    """What a policy said at one version. Open clocks move to a new version forward-only;
+    stopped clocks keep the version they were measured with (SlaClock.policy_version)."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    changed = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["policy", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "version"], name="slas_policy_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} v{self.version}"

@@ -18,8 +18,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from tickets import events
-from tickets.choices import TicketState
-from tickets.models import Ticket
+from tickets.choices import EventType, TicketState
+from tickets.models import Ticket, TicketEvent
 from tickets.notifications import notify
 from tickets.services import ticket_change_fields, ticket_lock, ticket_save
 
@@ -44,25 +44,28 @@ RUNNING, PAUSED, STOPPED, CANCELLED = "running", "paused", "stopped", "cancelled
 
 
 # ------------------------------------------------------------------ policy choice
-def _failed_condition(policy: SlaPolicy, ticket: Ticket) -> str | None:
-    """The first condition of `policy` that `ticket` does not meet, in words; None if all do."""
-    if policy.priorities and ticket.priority not in policy.priorities:
+def _conditions(policy: SlaPolicy, ticket: Ticket) -> tuple[list[str], str | None]:
+    """The policy's conditions in words: those the ticket meets, and the first it fails."""
+    met: list[str] = []
+    if policy.priorities:
         wanted = ", ".join(f"P{p}" for p in sorted(policy.priorities))
-        return f"priority P{ticket.priority} is not {wanted}"
-    for field, label in (
-        ("service", "service"),
-        ("team", "team"),
-        ("organization", "organisation"),
+        if ticket.priority not in policy.priorities:
+            return met, f"priority P{ticket.priority} is not {wanted}"
+        met.append(f"priority P{ticket.priority} is one of {wanted}")
+    for attr, related, label in (
+        ("service", "services", "service"),
+        ("team", "teams", "team"),
+        ("organization", "organizations", "organisation"),
     ):
-        allowed = {
-            obj.pk
-            for obj in getattr(
-                policy, f"{field}s" if field != "organization" else "organizations"
-            ).all()
-        }
-        if allowed and getattr(ticket, f"{field}_id") not in allowed:
-            return f"{label} is not one of the policy's {label}s"
-    return None
+        allowed = {obj.pk: str(obj) for obj in getattr(policy, related).all()}
+        if not allowed:
+            continue
+        if getattr(ticket, f"{attr}_id") not in allowed:
+            return met, f"{label} is not one of {', '.join(sorted(allowed.values()))}"
+        met.append(f"{label} {allowed[getattr(ticket, f'{attr}_id')]} is in the list")
+    if not met:
+        met.append(f"applies to every {ticket.get_kind_display().lower()}")
+    return met, None
 
 
 def _active_policies(kind: str) -> list[SlaPolicy]:
@@ -83,9 +86,15 @@ def policy_for(
     for policy in policies if policies is not None else _active_policies(ticket.kind):
         if policy.metric != metric:
             continue
-        failed = _failed_condition(policy, ticket)
+        matched, failed = _conditions(policy, ticket)
         if failed is None:
-            return policy, {"policy": policy.name, "policy_id": policy.pk, "skipped": skipped}
+            return policy, {
+                "policy": policy.name,
+                "policy_id": policy.pk,
+                "version": policy.version,
+                "matched": matched,
+                "skipped": skipped,
+            }
         skipped.append({"policy": policy.name, "policy_id": policy.pk, "failed": failed})
     return None, {"policy": None, "skipped": skipped}
 
@@ -130,7 +139,18 @@ def _close_segment(clock: SlaClock, at: datetime) -> None:
 
 
 def _open_segment(clock: SlaClock, *, running: bool, at: datetime, reason: str) -> None:
-    ClockSegment.objects.create(clock=clock, running=running, started_at=at, reason=reason[:100])
+    # The status change that caused this stretch was journalled just before, in this transaction.
+    cause = (
+        TicketEvent.objects.filter(ticket_id=clock.ticket_id, type=EventType.STATUS_CHANGED)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+        if reason.startswith("status")
+        else None
+    )
+    ClockSegment.objects.create(
+        clock=clock, running=running, started_at=at, reason=reason[:100], journal_event_id=cause
+    )
 
 
 def _instant(clock: SlaClock, amount: timedelta) -> datetime:
@@ -262,31 +282,93 @@ def _start(
         started_at=at,
         running_since=at,
         match_reason=reason,
+        policy_version=policy.version,
     )
     clock.save()
     _open_segment(clock, running=True, at=at, reason="started")
+    _note(
+        ticket,
+        f"{clock.get_metric_display()} SLA: {explain(reason)}",
+        data={"policy_id": policy.pk},
+    )
     return clock
+
+
+def explain(reason: dict[str, Any]) -> str:
+    """A match reason in one sentence, for the journal and the API."""
+    if not reason.get("policy"):
+        return "no policy applies."
+    matched = "; ".join(reason.get("matched", []))
+    text = f"“{reason['policy']}” v{reason.get('version', 1)} applies: {matched}."
+    skipped = reason.get("skipped") or []
+    if skipped:
+        text += " Not " + "; not ".join(f"“{s['policy']}” ({s['failed']})" for s in skipped) + "."
+    return text
 
 
 def _retarget(clock: SlaClock, policy: SlaPolicy, reason: dict, at: datetime) -> None:
     """Switch to another policy, keeping elapsed working time (counted on the old calendar
     up to now) and the breach history."""
-    old = clock.policy
+    old, old_elapsed = clock.policy, clock.elapsed
     running = clock.running_since is not None
     _close_segment(clock, at)
     clock.policy = policy
+    clock.policy_version = policy.version
     clock.target = policy.target
     clock.match_reason = reason
-    clock.warnings = [t for t in clock.warnings if t in policy.warning_thresholds]
+    if policy.retroactive:
+        # Count the clock's whole running history again under the new policy's calendar:
+        # paused stretches stay excluded, nothing is reset silently.
+        clock.elapsed = _history_worked(clock)
+        clock.warnings = []
+    else:
+        clock.warnings = [t for t in clock.warnings if t in policy.warning_thresholds]
     if running:
         clock.running_since = at
         _open_segment(clock, running=True, at=at, reason=f"policy changed to {policy.name}")
+    how = (
+        f"counted again from {clock.started_at:%Y-%m-%d %H:%M %Z} (retroactive): {clock.elapsed}"
+        if policy.retroactive
+        else f"{old_elapsed} of working time carried over"
+    )
     _note(
         clock.ticket,
-        f"{clock.get_metric_display()} SLA now follows “{policy.name}” (target {policy.target}) "
-        f"instead of “{old.name}”; {clock.elapsed} of working time already counted.",
+        f"{clock.get_metric_display()} SLA now follows “{policy.name}” v{policy.version} "
+        f"(target {policy.target}) instead of “{old.name}”; {how}. {explain(reason)}",
         data={"policy_id": policy.pk, "previous_policy_id": old.pk},
     )
+
+
+def _running_segments(clock: SlaClock) -> list[tuple[datetime, datetime | None]]:
+    return list(
+        ClockSegment.objects.filter(clock=clock, running=True)
+        .order_by("started_at", "pk")
+        .values_list("started_at", "ended_at")
+    )
+
+
+def _history_worked(clock: SlaClock, until: datetime | None = None) -> timedelta:
+    """Working time of all closed running segments under the clock's current calendar."""
+    calendar = clock.policy.calendar.calendar
+    total = timedelta(0)
+    for start, end in _running_segments(clock):
+        if end is not None:
+            total += business_time_between(calendar, start, min(end, until) if until else end)
+    return total
+
+
+def _crossing(clock: SlaClock, amount: timedelta) -> datetime:
+    """The instant working time reached `amount`, walking the running segments in order, so
+    a threshold crossed before a pause keeps its real instant."""
+    calendar = clock.policy.calendar.calendar
+    acc = timedelta(0)
+    for start, end in _running_segments(clock):
+        stop = end or (clock.running_since and timezone.now())
+        piece = business_time_between(calendar, start, stop) if stop else timedelta(0)
+        if acc + piece >= amount:
+            return add_business_time(calendar, start, amount - acc)
+        acc += piece
+    return _instant(clock, amount)
 
 
 def _note(ticket: Ticket, body: str, data: dict | None = None) -> None:
@@ -339,6 +421,8 @@ def _process(clock: SlaClock, now: datetime, result: SweepResult) -> None:
             if worked_now < amount:
                 continue
             planned = _instant(clock, amount)
+            if planned <= clock.running_since:  # crossed in an earlier segment
+                planned = _crossing(clock, amount)
             SlaEvent.objects.get_or_create(
                 clock=clock,
                 type=SlaEventType.WARNING,
@@ -354,7 +438,10 @@ def _process(clock: SlaClock, now: datetime, result: SweepResult) -> None:
             result.warnings += 1
             result.escalations += _fire(clock, Trigger.WARNING, percent, planned, now)
         if worked_now > clock.target:
-            _record_breach(clock, planned=clock.due_at or now, now=now)
+            planned = clock.due_at or now
+            if planned <= clock.running_since:
+                planned = _crossing(clock, clock.target)
+            _record_breach(clock, planned=planned, now=now)
             result.breaches += 1
     if clock.is_breached and clock.is_open:
         result.escalations += _fire_delayed(clock, now)
@@ -620,6 +707,7 @@ def sla_clocks_recalculate(*, clock_ids: list[int], at: datetime | None = None) 
             # The open segment keeps its start: worked() re-measures it under the current
             # calendar, and warning/breach instants stay where they really fall.
             clock.target = clock.policy.target
+            clock.policy_version = clock.policy.version  # open clocks move forward only
             _schedule(clock)
             clock.save()
             done += 1
@@ -658,3 +746,60 @@ def holidays_import(
     if new:
         calendar.save(update_fields=["updated_at"])
     return len(new)
+
+
+POLICY_MEASURE_FIELDS = (
+    "target",
+    "calendar",
+    "warning_thresholds",
+    "pause_statuses",
+    "priorities",
+    "services",
+    "teams",
+    "organizations",
+    "retroactive",
+    "metric",
+    "kind",
+)
+
+
+def policy_snapshot(policy: SlaPolicy) -> dict[str, Any]:
+    return {
+        "name": policy.name,
+        "kind": policy.kind,
+        "metric": policy.metric,
+        "target_seconds": policy.target.total_seconds(),
+        "calendar_id": policy.calendar_id,
+        "calendar": str(policy.calendar),
+        "warning_thresholds": list(policy.warning_thresholds),
+        "pause_statuses": list(policy.pause_statuses),
+        "priorities": list(policy.priorities),
+        "service_ids": sorted(policy.services.values_list("pk", flat=True)),
+        "team_ids": sorted(policy.teams.values_list("pk", flat=True)),
+        "organization_ids": sorted(policy.organizations.values_list("pk", flat=True)),
+        "retroactive": policy.retroactive,
+    }
+
+
+@transaction.atomic
+def sla_policy_version(*, policy: SlaPolicy, by: Any, changed: list[str]) -> int:
+    """Record a policy edit as a new version when it changes how clocks are measured (the
+    first call records version 1). Returns the policy's current version."""
+    from .models import PolicyVersion
+
+    locked = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+    has_any = PolicyVersion.objects.filter(policy=locked).exists()
+    if has_any and not set(changed) & set(POLICY_MEASURE_FIELDS):
+        return locked.version
+    if has_any:
+        locked.version += 1
+        SlaPolicy.objects.filter(pk=locked.pk).update(version=locked.version)
+    PolicyVersion.objects.create(
+        policy=locked,
+        version=locked.version,
+        snapshot=policy_snapshot(locked),
+        changed=sorted(changed),
+        created_by=by,
+    )
+    policy.version = locked.version
+    return locked.version

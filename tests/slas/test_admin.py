@@ -280,3 +280,30 @@ def test_saving_a_calendar_unchanged_queues_nothing(admin_client, calendar, cloc
     response = admin_client.post(f"/admin/slas/businesscalendar/{calendar.pk}/change/", form)
     assert response.status_code == 302
     assert not RecalculationJob.objects.exists()
+
+
+def test_deadline_tester_shows_the_deadline_and_its_working_stretches(client, db):
+    from accounts.models import User
+    from slas.models import BusinessCalendar
+
+    admin_user = User.objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
+    office = BusinessCalendar.objects.create(
+        name="Berlin",
+        timezone="Europe/Berlin",
+        hours={str(d): [["09:00", "17:00"]] for d in range(5)},
+    )
+    client.force_login(admin_user)
+    # Friday 15:00 Berlin + 4 working hours → Monday 11:00 (2 h Friday, 2 h Monday)
+    response = client.get(
+        "/admin/slas/businesscalendar/deadline-tester/",
+        {
+            "calendar": office.pk,
+            "start": "2026-03-27T15:00",
+            "zone": "Europe/Berlin",
+            "target": "4:00:00",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Deadline: Mon 30 Mar 2026, 11:00:00 CEST" in page  # across the DST change
+    assert "2 working stretches totalling 4:00:00" in page

@@ -103,6 +103,8 @@ def test_on_hold_pauses_and_resume_excludes_the_paused_time(at, make_policy, rai
         (False, "status on_hold"),
         (True, "status in_progress"),
     ]
+    paused = c.segments.get(running=False)
+    assert paused.journal_event.data["new"] == "on_hold"  # the journal entry that paused it
 
 
 def test_response_clock_stops_at_the_first_public_agent_reply_only(
@@ -317,3 +319,112 @@ def test_recalculation_after_a_calendar_edit_keeps_the_real_threshold_instants(
     planned = dict(SlaEvent.objects.filter(type="warning").values_list("threshold", "planned_at"))
     assert planned == {50: T0 + timedelta(hours=2), 75: T0 + timedelta(hours=3)}
     assert clock(incident).due_at == T0 + timedelta(hours=4)
+
+
+# ---------------------------------------------------------- explained, retroactive, versioned
+def test_why_this_sla_lists_matched_and_failed_conditions_in_the_journal(
+    at, make_policy, raise_incident
+):
+    make_policy(target=timedelta(hours=2), order=10, priorities=[1], name="P1 fast")
+    make_policy(target=timedelta(hours=8), order=100, priorities=[3, 4], name="Standard")
+    incident = raise_incident()
+    reason = clock(incident).match_reason
+    assert reason["matched"] == ["priority P3 is one of P3, P4"]
+    assert reason["version"] == 1
+    note = incident.ticket.events.get(data__code="sla", body__startswith="Resolution SLA")
+    assert "“Standard” v1 applies: priority P3 is one of P3, P4." in note.body
+    assert "Not “P1 fast” (priority P3 is not P1)." in note.body
+
+
+def test_retroactive_policy_counts_from_the_start_excluding_paused_time(
+    at, make_policy, office, raise_incident, agent
+):
+    # given: a P3 office-hours clock (Mon 10:00 UTC = 11:00 Berlin) paused for an hour
+    make_policy(target=timedelta(hours=30), calendar=office, order=100, name="P3")
+    make_policy(
+        target=timedelta(hours=4), order=10, priorities=[1], name="P1 24x7", retroactive=True
+    )
+    incident = raise_incident()
+    at(hours=1)
+    incident_transition(
+        incident=incident,
+        by=agent,
+        target=IncidentStatus.ON_HOLD,
+        on_hold_reason=OnHoldReason.AWAITING_VENDOR,
+    )
+    at(hours=2)
+    incident_transition(incident=incident, by=agent, target=IncidentStatus.IN_PROGRESS)
+    at(hours=3)
+    # when: raised to P1, whose policy is retroactive
+    incident_override_priority(incident=incident, by=agent, priority=1, reason="outage")
+    # then: 2 h of running time (3 h minus 1 h paused) count against the 4 h target
+    c = clock(incident)
+    assert (c.policy.name, c.elapsed) == ("P1 24x7", timedelta(hours=2))
+    assert c.due_at == T0 + timedelta(hours=5)
+    assert "retroactive" in incident.ticket.events.filter(data__code="sla").last().body
+
+
+def test_forward_only_policy_carries_elapsed_time_over(
+    at, make_policy, office, raise_incident, agent
+):
+    make_policy(target=timedelta(hours=30), calendar=office, order=100, name="P3")
+    make_policy(target=timedelta(hours=4), order=10, priorities=[1], name="P1 24x7")
+    incident = raise_incident()
+    at(hours=3)
+    incident_override_priority(incident=incident, by=agent, priority=1, reason="outage")
+    c = clock(incident)
+    assert c.elapsed == timedelta(hours=3)  # measured on the office calendar until the switch
+    assert c.due_at == T0 + timedelta(hours=4)
+
+
+def test_warning_crossed_before_a_pause_keeps_its_real_planned_instant(
+    at, make_policy, raise_incident, agent
+):
+    make_policy(target=timedelta(hours=4), warning_thresholds=[50])
+    incident = raise_incident()
+    at(hours=3)
+    incident_transition(
+        incident=incident,
+        by=agent,
+        target=IncidentStatus.ON_HOLD,
+        on_hold_reason=OnHoldReason.AWAITING_CALLER,
+    )
+    at(hours=4)
+    incident_transition(incident=incident, by=agent, target=IncidentStatus.IN_PROGRESS)
+    sla_sweep()
+    assert SlaEvent.objects.get(type="warning").planned_at == T0 + timedelta(hours=2)
+
+
+def test_policy_versions_move_open_clocks_forward_and_keep_closed_ones(
+    at, make_policy, raise_incident, agent, manager
+):
+    from slas.models import PolicyVersion
+    from slas.services import sla_clocks_recalculate, sla_policy_version
+
+    policy = make_policy(target=timedelta(hours=8))
+    sla_policy_version(policy=policy, by=manager, changed=[])
+    open_one, closed_one = raise_incident(), raise_incident()
+    resolve(closed_one, agent)
+    # when: the target changes (version 2)
+    policy.target = timedelta(hours=6)
+    policy.save()
+    assert sla_policy_version(policy=policy, by=manager, changed=["target"]) == 2
+    assert sla_policy_version(policy=policy, by=manager, changed=["name"]) == 2  # cosmetic
+    sla_clocks_recalculate(clock_ids=list(SlaClock.objects.values_list("pk", flat=True)))
+    # then
+    assert (clock(open_one).policy_version, clock(open_one).due_at) == (2, T0 + timedelta(hours=6))
+    assert (clock(closed_one).policy_version, clock(closed_one).target) == (1, timedelta(hours=8))
+    assert (
+        PolicyVersion.objects.get(policy=policy, version=2).snapshot["target_seconds"] == 6 * 3600
+    )
+
+
+def test_requester_sees_a_plain_promise_without_internal_details(
+    at, make_policy, raise_incident, client, requester
+):
+    make_policy(metric="response", target=timedelta(hours=1), name="Secret internal policy name")
+    incident = raise_incident()
+    client.force_login(requester)
+    page = client.get(incident.ticket.portal_url).content.decode()
+    assert "We aim to respond by Mon 23 Nov, 11:00 UTC." in page
+    assert "Secret internal policy name" not in page
