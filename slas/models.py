@@ -384,3 +384,40 @@ class PolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} v{self.version}"
+
+
+class ClockReplay(models.Model):
+    """A replay applied to a clock: the figures before and after (history is never lost)."""
+
+    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="replays")
+    before = models.JSONField()
+    after = models.JSONField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Replay of clock {self.clock_id}"
+
+
+class WhatIfRun(models.Model):
+    """A what-if preview of proposed policy settings, computed in the background."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="whatifs")
+    proposed = models.JSONField()
+    days = models.PositiveSmallIntegerField(default=30)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"What-if for {self.policy}"

@@ -198,6 +198,13 @@ def _move(clock: SlaClock, desired: str, reason: str, at: datetime) -> None:
     if desired == position:
         return
     _close_segment(clock, at)
+    if desired != CANCELLED and not clock.is_breached and clock.elapsed > clock.target:
+        # The deadline passed before the sweep saw it (a pause or stop in between): it is
+        # still a breach, at the instant working time really reached the target.
+        planned = (
+            clock.due_at if clock.due_at and clock.due_at <= at else _crossing(clock, clock.target)
+        )
+        _record_breach(clock, planned=planned, now=at)
     if desired == RUNNING:
         if position in (STOPPED, CANCELLED):
             reason = f"reopened ({reason})"
@@ -214,10 +221,6 @@ def _move(clock: SlaClock, desired: str, reason: str, at: datetime) -> None:
     elif desired == STOPPED:
         clock.paused_at = None
         clock.stopped_at = at
-        if not clock.is_breached and clock.elapsed > clock.target:
-            # The deadline passed before the sweep saw it: still a breach, never lost.
-            planned = clock.due_at or at
-            _record_breach(clock, planned=planned, now=at)
         clock.state = ClockState.BREACHED if clock.is_breached else ClockState.MET
     else:
         clock.state = ClockState.CANCELLED

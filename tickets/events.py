@@ -63,14 +63,22 @@ def status_changed(
     old_label: str,
     new_label: str,
     note: str = "",
+    state: str = "",
 ) -> TicketEvent:
+    """`state` is the envelope state after the change: SLA replay reads it from the journal."""
     return record(
         ticket=ticket,
         type=EventType.STATUS_CHANGED,
         actor=actor,
         public=True,
         body=note,
-        data={"old": old, "new": new, "old_label": old_label, "new_label": new_label},
+        data={
+            "old": old,
+            "new": new,
+            "old_label": old_label,
+            "new_label": new_label,
+            "state": state,
+        },
     )
 
 

@@ -175,6 +175,7 @@ def ticket_set_status(
         old_label=str(current.label),
         new_label=str(target.label),
         note=note,
+        state=str(new_state),
     )
 
 

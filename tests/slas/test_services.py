@@ -428,3 +428,21 @@ def test_requester_sees_a_plain_promise_without_internal_details(
     page = client.get(incident.ticket.portal_url).content.decode()
     assert "We aim to respond by Mon 23 Nov, 11:00 UTC." in page
     assert "Secret internal policy name" not in page
+
+
+def test_pausing_after_the_deadline_before_any_sweep_still_records_the_breach(
+    at, make_policy, raise_incident, agent
+):
+    # found by the replay property test: the pause used to hide the breach for good
+    make_policy(target=timedelta(hours=2))
+    incident = raise_incident()
+    at(hours=2, minutes=1)
+    incident_transition(
+        incident=incident,
+        by=agent,
+        target=IncidentStatus.ON_HOLD,
+        on_hold_reason=OnHoldReason.AWAITING_CALLER,
+    )
+    c = clock(incident)
+    assert (c.state, c.breached_at) == (ClockState.BREACHED, T0 + timedelta(hours=2))
+    assert SlaEvent.objects.get(clock=c, type="breach").planned_at == T0 + timedelta(hours=2)
