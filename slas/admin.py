@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -29,14 +30,17 @@ from .models import (
     SlaClock,
     SlaEvent,
     SlaPolicy,
+    WhatIfRun,
 )
+from .replay import clock_replay
 from .services import (
     holidays_import,
     recalculation_request,
     sla_policy_deactivated,
     sla_policy_version,
+    whatif_request,
 )
-from .tester import DeadlineTesterForm, deadline_answer
+from .tester import DeadlineTesterForm, WhatIfForm, deadline_answer
 
 MAX_IMPORT_YEARS = 10
 
@@ -276,6 +280,47 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["version"]
 
+    def get_urls(self) -> list:
+        extra = [
+            path(
+                "<int:pk>/whatif/",
+                self.admin_site.admin_view(self.whatif),
+                name="slas_policy_whatif",
+            ),
+            path(
+                "whatif/<int:run_id>/",
+                self.admin_site.admin_view(self.whatif_run),
+                name="slas_policy_whatif_run",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def whatif(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Propose new settings; a background task computes what would change."""
+        policy = SlaPolicy.objects.select_related("calendar").get(pk=pk)
+        form = WhatIfForm(request.POST or None, initial=WhatIfForm.initial_for(policy))
+        if request.method == "POST" and form.is_valid():
+            run = whatif_request(policy=policy, **form.cleaned_data)
+            return redirect("admin:slas_policy_whatif_run", run_id=run.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"What-if preview: {policy.name}",
+            "form": form,
+            "policy": policy,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/slas/whatif_form.html", context)
+
+    def whatif_run(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        run = WhatIfRun.objects.select_related("policy").get(pk=run_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"What-if preview: {run.policy.name}",
+            "run": run,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/slas/whatif_run.html", context)
+
     def save_related(
         self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool
     ) -> None:
@@ -322,6 +367,27 @@ class SlaClockAdmin(ReadOnlyAdmin):
     search_fields = ["ticket__number"]
     date_hierarchy = "started_at"
     inlines = [ClockSegmentInline, SlaEventInline]
+    actions = ["replay"]
+
+    @admin.action(description="Replay from the journal (dry run first)")
+    def replay(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        """Show what a replay would change; the page's Apply button rewrites those clocks."""
+        apply = request.POST.get("apply") == "yes"
+        results = [
+            clock_replay(clock_id=pk, apply=apply, by=request.user)
+            for pk in queryset.values_list("pk", flat=True)[:500]
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Replay applied" if apply else "Replay (dry run)",
+            "results": results,
+            "differing": [r for r in results if r.differences],
+            "applied": apply,
+            "queryset": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/slas/replay.html", context)
 
 
 @admin.register(SlaEvent)

@@ -35,6 +35,7 @@ from .models import (
     SlaClock,
     SlaEvent,
     SlaPolicy,
+    WhatIfRun,
 )
 
 #: Kind statuses that cancel every clock (a cancelled incident, a rejected request…).
@@ -806,3 +807,29 @@ def sla_policy_version(*, policy: SlaPolicy, by: Any, changed: list[str]) -> int
     )
     policy.version = locked.version
     return locked.version
+
+
+def whatif_request(
+    *,
+    policy: SlaPolicy,
+    target: timedelta,
+    calendar: BusinessCalendar,
+    pause_statuses: list[str],
+    days: int,
+) -> "WhatIfRun":
+    """Queue a what-if preview of proposed settings (computed after commit, with progress)."""
+    from .models import WhatIfRun
+    from .tasks import whatif_task
+
+    run = WhatIfRun.objects.create(
+        policy=policy,
+        days=days,
+        proposed={
+            "target_seconds": target.total_seconds(),
+            "calendar_id": calendar.pk,
+            "calendar": str(calendar),
+            "pause_statuses": pause_statuses,
+        },
+    )
+    transaction.on_commit(partial(whatif_task.delay, run_id=run.pk))
+    return run

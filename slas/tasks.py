@@ -35,3 +35,28 @@ def recalculate_clocks_task(*, job_id: int) -> int:
             )
     RecalculationJob.objects.filter(pk=job_id).update(finished_at=timezone.now())
     return done
+
+
+@shared_task(acks_late=True)
+def whatif_task(*, run_id: int) -> dict:
+    """Compute a what-if preview, recording progress on the run row."""
+    from datetime import timedelta
+
+    from .models import BusinessCalendar, WhatIfRun
+    from .replay import Rules, policy_whatif
+
+    run = WhatIfRun.objects.select_related("policy__calendar").get(pk=run_id)
+    proposed = run.proposed
+    calendar = BusinessCalendar.objects.get(pk=proposed["calendar_id"]).calendar
+    rules = Rules(
+        timedelta(seconds=proposed["target_seconds"]),
+        calendar,
+        frozenset(proposed["pause_statuses"]),
+    )
+
+    def progress(done: int, total: int) -> None:
+        WhatIfRun.objects.filter(pk=run_id).update(done=done, total=total)
+
+    result = policy_whatif(policy=run.policy, rules=rules, days=run.days, progress=progress)
+    WhatIfRun.objects.filter(pk=run_id).update(result=result.as_dict(), finished_at=timezone.now())
+    return result.as_dict()

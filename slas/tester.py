@@ -59,3 +59,36 @@ def deadline_answer(
     segments = [(a.astimezone(zone), b.astimezone(zone), b - a) for a, b in pieces]
     total = sum((d for _, _, d in segments), timedelta(0))
     return DeadlineAnswer(local_start, deadline, segments, total, len(pieces) == 200, zone)
+
+
+class WhatIfForm(forms.Form):
+    """Proposed settings for a policy's what-if preview."""
+
+    target = forms.DurationField(help_text="Working time, e.g. 4:00:00.")
+    calendar = forms.ModelChoiceField(BusinessCalendar.objects.all())
+    pause_statuses = forms.CharField(required=False, help_text="Comma-separated, e.g. on_hold.")
+    days = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(30, "last 30 days"), (90, "last 90 days")],
+        initial=30,
+        help_text="Stopped clocks to re-measure.",
+    )
+
+    @staticmethod
+    def initial_for(policy: object) -> dict:
+        return {
+            "target": policy.target,
+            "calendar": policy.calendar_id,
+            "pause_statuses": ", ".join(policy.pause_statuses),
+            "days": 30,
+        }
+
+    def clean_pause_statuses(self) -> list[str]:
+        raw = self.cleaned_data["pause_statuses"]
+        return [p.strip() for p in raw.split(",") if p.strip()]
+
+    def clean_target(self) -> timedelta:
+        target = self.cleaned_data["target"]
+        if target <= timedelta(0):
+            raise forms.ValidationError("The target must be positive.")
+        return target

@@ -307,3 +307,55 @@ def test_deadline_tester_shows_the_deadline_and_its_working_stretches(client, db
     assert response.status_code == 200
     assert "Deadline: Mon 30 Mar 2026, 11:00:00 CEST" in page  # across the DST change
     assert "2 working stretches totalling 4:00:00" in page
+
+
+def _superuser():
+    from accounts.models import User
+
+    return User.objects.create_superuser("root2", "root2@example.com", "pw-for-tests-1")
+
+
+def test_replay_action_shows_differences_then_applies_them(client, db, make_policy, requester):
+    from incidents.services import incident_create
+    from slas.models import ClockReplay, SlaClock
+
+    make_policy(target=timedelta(hours=8))
+    incident = incident_create(requester=requester, by=requester, title="replayed")
+    clock = SlaClock.objects.get(ticket_id=incident.pk)
+    SlaClock.objects.filter(pk=clock.pk).update(state="breached", breached_at=clock.started_at)
+    client.force_login(_superuser())
+    url = "/admin/slas/slaclock/"
+    page = client.post(url, {"action": "replay", "_selected_action": [clock.pk]}).content.decode()
+    assert "1 differ" in page
+    assert "Apply the replay" in page
+    assert SlaClock.objects.get(pk=clock.pk).state == "breached"  # a dry run writes nothing
+    client.post(url, {"action": "replay", "_selected_action": [clock.pk], "apply": "yes"})
+    assert SlaClock.objects.get(pk=clock.pk).state == "running"
+    assert ClockReplay.objects.filter(clock=clock).exists()
+
+
+def test_whatif_page_queues_a_run_and_shows_its_result(
+    client, db, make_policy, django_capture_on_commit_callbacks
+):
+    from slas.models import WhatIfRun
+    from slas.tasks import whatif_task
+
+    policy = make_policy(target=timedelta(hours=8))
+    client.force_login(_superuser())
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(
+            f"/admin/slas/slapolicy/{policy.pk}/whatif/",
+            {
+                "target": "2:00:00",
+                "calendar": policy.calendar_id,
+                "pause_statuses": "on_hold",
+                "days": 30,
+            },
+        )
+    run = WhatIfRun.objects.get()
+    assert response.status_code == 302
+    assert len(callbacks) == 1  # the computation is queued after commit
+    assert "Computing" in client.get(f"/admin/slas/slapolicy/whatif/{run.pk}/").content.decode()
+    whatif_task(run_id=run.pk)
+    page = client.get(f"/admin/slas/slapolicy/whatif/{run.pk}/").content.decode()
+    assert 'id="whatif-result"' in page
