@@ -23,7 +23,7 @@ from tickets.models import Ticket, TicketEvent
 from tickets.notifications import notify
 from tickets.services import ticket_change_fields, ticket_lock, ticket_save
 
-from .calendar import add_business_time, business_time_between
+from .calendar import add_business_time, business_time_between, next_opening
 from .choices import Action, ClockState, Metric, SlaEventType, Trigger
 from .models import (
     BusinessCalendar,
@@ -155,12 +155,21 @@ def _open_segment(clock: SlaClock, *, running: bool, at: datetime, reason: str) 
 
 
 def _instant(clock: SlaClock, amount: timedelta) -> datetime:
-    """When working time on a running clock reaches `amount`."""
+    """When working time on a running clock reaches `amount` (its next working instant if
+    it already has)."""
     assert clock.running_since is not None
+    calendar = clock.policy.calendar.calendar
     left = amount - clock.elapsed
     if left <= timedelta(0):
-        return clock.running_since
-    return add_business_time(clock.policy.calendar.calendar, clock.running_since, left)
+        return next_opening(calendar, clock.running_since)
+    return add_business_time(calendar, clock.running_since, left)
+
+
+def breach_instant(clock: SlaClock) -> datetime:
+    """A breach is the first instant working time exceeds the target: the deadline itself,
+    or the next opening when the deadline falls on a closing time."""
+    assert clock.due_at is not None
+    return next_opening(clock.policy.calendar.calendar, clock.due_at)
 
 
 def _threshold_amount(clock: SlaClock, percent: int) -> timedelta:
@@ -176,7 +185,7 @@ def _schedule(clock: SlaClock) -> None:
     candidates: list[datetime] = []
     if position == RUNNING and not clock.is_breached:
         clock.due_at = _instant(clock, clock.target)
-        candidates.append(clock.due_at + _TINY)  # breached once working time exceeds target
+        candidates.append(breach_instant(clock) + _TINY)  # once working time exceeds target
         for percent in sorted(set(clock.policy.warning_thresholds) - set(clock.warnings)):
             candidates.append(_instant(clock, _threshold_amount(clock, percent)))
     elif position == PAUSED and not clock.is_breached:
@@ -202,10 +211,7 @@ def _move(clock: SlaClock, desired: str, reason: str, at: datetime) -> None:
     if desired != CANCELLED and not clock.is_breached and clock.elapsed > clock.target:
         # The deadline passed before the sweep saw it (a pause or stop in between): it is
         # still a breach, at the instant working time really reached the target.
-        planned = (
-            clock.due_at if clock.due_at and clock.due_at <= at else _crossing(clock, clock.target)
-        )
-        _record_breach(clock, planned=planned, now=at)
+        _record_breach(clock, planned=_crossing(clock, clock.target, strict=True), now=at)
     if desired == RUNNING:
         if position in (STOPPED, CANCELLED):
             reason = f"reopened ({reason})"
@@ -361,16 +367,18 @@ def _history_worked(clock: SlaClock, until: datetime | None = None) -> timedelta
     return total
 
 
-def _crossing(clock: SlaClock, amount: timedelta) -> datetime:
-    """The instant working time reached `amount`, walking the running segments in order, so
-    a threshold crossed before a pause keeps its real instant."""
+def _crossing(clock: SlaClock, amount: timedelta, *, strict: bool = False) -> datetime:
+    """The instant working time reached `amount` (`strict`: first exceeded it), walking the
+    running segments in order, so a threshold crossed before a pause keeps its real instant."""
     calendar = clock.policy.calendar.calendar
     acc = timedelta(0)
     for start, end in _running_segments(clock):
         stop = end or (clock.running_since and timezone.now())
         piece = business_time_between(calendar, start, stop) if stop else timedelta(0)
-        if acc + piece >= amount:
-            return add_business_time(calendar, start, amount - acc)
+        if acc + piece > amount or (not strict and acc + piece == amount):
+            left = amount - acc
+            reached = add_business_time(calendar, start, left) if left else start
+            return next_opening(calendar, reached) if strict else reached
         acc += piece
     return _instant(clock, amount)
 
@@ -442,9 +450,9 @@ def _process(clock: SlaClock, now: datetime, result: SweepResult) -> None:
             result.warnings += 1
             result.escalations += _fire(clock, Trigger.WARNING, percent, planned, now)
         if worked_now > clock.target:
-            planned = clock.due_at or now
+            planned = breach_instant(clock) if clock.due_at else now
             if planned <= clock.running_since:
-                planned = _crossing(clock, clock.target)
+                planned = _crossing(clock, clock.target, strict=True)
             _record_breach(clock, planned=planned, now=now)
             result.breaches += 1
     if clock.is_breached and clock.is_open:

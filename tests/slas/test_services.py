@@ -446,3 +446,19 @@ def test_pausing_after_the_deadline_before_any_sweep_still_records_the_breach(
     c = clock(incident)
     assert (c.state, c.breached_at) == (ClockState.BREACHED, T0 + timedelta(hours=2))
     assert SlaEvent.objects.get(clock=c, type="breach").planned_at == T0 + timedelta(hours=2)
+
+
+def test_a_deadline_at_closing_time_breaches_at_the_next_opening_without_busy_sweeps(
+    at, make_policy, office, raise_incident
+):
+    # Monday 11:00 Berlin + 6 working hours = 17:00 Berlin, the closing time
+    make_policy(target=timedelta(hours=6), calendar=office, warning_thresholds=[])
+    incident = raise_incident()
+    c = clock(incident)
+    assert c.due_at == datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
+    assert c.next_check_at == datetime(2026, 11, 24, 8, 0, tzinfo=UTC) + timedelta(microseconds=1)
+    at(hours=10)  # the evening: nothing is due, nothing is claimed
+    assert sla_sweep().claimed == 0
+    at(days=1, minutes=5)  # Tuesday 09:05 Berlin
+    assert sla_sweep().breaches == 1
+    assert clock(incident).breached_at == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
