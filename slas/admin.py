@@ -26,6 +26,8 @@ from .models import (
     EscalationEvent,
     EscalationRule,
     Holiday,
+    OlaClock,
+    OlaPolicy,
     RecalculationJob,
     SlaClock,
     SlaEvent,
@@ -431,3 +433,26 @@ class RecalculationJobAdmin(ReadOnlyAdmin):
         "finished_at",
     ]
     readonly_fields = fields
+
+
+@admin.register(OlaPolicy)
+class OlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["team", "target", "calendar", "active"]
+    list_filter = ["active", "calendar"]
+    autocomplete_fields = ["team"]
+
+
+@admin.register(OlaClock)
+class OlaClockAdmin(ReadOnlyAdmin):
+    list_display = [
+        "ticket",
+        "team",
+        "started_at",
+        "stopped_at",
+        "elapsed",
+        "target",
+        "breached_at",
+    ]
+    list_filter = ["team"]
+    list_select_related = ["ticket", "team"]
+    search_fields = ["ticket__number"]

@@ -421,3 +421,72 @@ class WhatIfRun(models.Model):
 
     def __str__(self) -> str:
         return f"What-if for {self.policy}"
+
+
+class OlaPolicy(models.Model):
+    """An operational level agreement: the internal target of one team for the part of a
+    ticket's life it holds it. Separate from the customer SLA."""
+
+    team = models.OneToOneField(
+        "accounts.Team", on_delete=models.CASCADE, related_name="ola_policy"
+    )
+    target = models.DurationField(help_text="Working time the team may hold an open ticket.")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+    pause_statuses = ArrayField(models.CharField(max_length=24), default=list, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["team"]
+        verbose_name = "OLA policy"
+        verbose_name_plural = "OLA policies"
+
+    def __str__(self) -> str:
+        return f"OLA {self.team}: {self.target}"
+
+
+class OlaClock(models.Model):
+    """One team's stretch of a ticket, measured against its OLA. Several per ticket, in order."""
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.PROTECT, related_name="ola_clocks"
+    )
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(OlaPolicy, on_delete=models.PROTECT, related_name="clocks")
+    target = models.DurationField()
+    started_at = models.DateTimeField()
+    running_since = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    elapsed = models.DurationField(default=timedelta(0))
+    due_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stop_reason = models.CharField(max_length=100, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "started_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=Q(stopped_at__isnull=True),
+                name="slas_ola_one_open_per_ticket",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_check_at"],
+                name="slas_ola_next_check",
+                condition=Q(next_check_at__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"OLA of {self.team} on ticket {self.ticket_id}"
+
+    @property
+    def state(self) -> str:
+        if self.stopped_at is not None:
+            return ClockState.BREACHED if self.breached_at else ClockState.MET
+        if self.breached_at:
+            return ClockState.BREACHED
+        return ClockState.PAUSED if self.paused_at else ClockState.RUNNING

@@ -37,6 +37,7 @@ from .models import (
     SlaPolicy,
     WhatIfRun,
 )
+from .olas import ola_clocks_sync, ola_sweep
 
 #: Kind statuses that cancel every clock (a cancelled incident, a rejected request…).
 CANCELLING_STATUSES = frozenset({"cancelled", "rejected"})
@@ -278,6 +279,7 @@ def sla_clocks_sync(*, ticket: Ticket, status: str, at: datetime | None = None) 
         _schedule(clock)
         clock.save()
         result.append(clock)
+    ola_clocks_sync(ticket=ticket, status=status, paused=False, at=at)
     return result
 
 
@@ -395,6 +397,7 @@ class SweepResult:
     breaches: int = 0
     escalations: int = 0
     requeued: int = 0
+    ola_breaches: int = 0
 
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = 500) -> SweepResult:
@@ -422,6 +425,7 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = 500) -> SweepRes
         if len(clocks) < batch_size:
             break
     result.requeued = _requeue_lost_escalations(now)
+    result.ola_breaches = ola_sweep(now=now)
     return result
 
 

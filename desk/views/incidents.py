@@ -20,7 +20,7 @@ from incidents import permissions, services
 from incidents.choices import Channel
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
-from slas.models import SlaClock
+from slas.models import OlaClock, SlaClock
 from slas.querysets import clocks_for_display
 from tickets.timeline import timeline_for
 
@@ -111,6 +111,7 @@ def _render(
         "forms": {**_forms(incident), **(bound or {})},
         "can_work": permissions.can_work(request.user, incident),
         "clocks": _clocks(incident),
+        "olas": _olas(incident),
     }
     template = "desk/incidents/_incident.html" if request.htmx else "desk/incidents/detail.html"
     return render(request, template, context, status=status)
@@ -121,6 +122,11 @@ def _clocks(incident: Incident) -> QuerySet[SlaClock]:
     return clocks_for_display(SlaClock.objects.filter(ticket_id=incident.pk))
 
 
+def _olas(incident: Incident) -> list[OlaClock]:
+    """The ticket's team OLA clocks in order, with their teams: one query."""
+    return list(OlaClock.objects.filter(ticket_id=incident.pk).select_related("team"))
+
+
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, _incident(request, pk))
 
@@ -128,7 +134,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_sla(request: HttpRequest, pk: int) -> HttpResponse:
     """The SLA card alone, polled by HTMX every minute to correct the countdown."""
     incident = get_object_or_404(Incident.objects.visible_to(request.user), pk=pk)
-    context = {"incident": incident, "clocks": _clocks(incident)}
+    context = {"incident": incident, "clocks": _clocks(incident), "olas": _olas(incident)}
     return render(request, "desk/incidents/_sla.html", context)
 
 
