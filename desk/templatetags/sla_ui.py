@@ -13,7 +13,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from slas.calendar import business_time_between, is_working
+from slas.calendar import business_time_between, is_working, working_intervals
 from slas.choices import CLOCK_COLOURS, Metric
 from slas.models import SlaClock
 from slas.services import worked
@@ -77,6 +77,22 @@ class Segment:
     width: str
     title: str
     counted: timedelta | None  # working time counted, running segments only
+    kind: str = "running"  # running | paused | offhours | holiday
+
+    @property
+    def colour(self) -> str:
+        return SEGMENT_COLOURS[self.kind]
+
+
+#: Colour-blind-safe enough: blue counts, yellow paused, greys are running-but-not-working.
+SEGMENT_COLOURS = {
+    "running": "#3f83f8",
+    "paused": "#e3a008",
+    "offhours": "#9ca3af",
+    "holiday": "#6b7280",
+}
+#: Beyond this many pieces a long running stretch is drawn whole (its title still explains).
+MAX_PIECES = 120
 
 
 @dataclass
@@ -96,48 +112,93 @@ class ClockView:
     def overdue(self) -> bool:
         return self.left_seconds < 0
 
+    @property
+    def segment_lines(self) -> list[str]:
+        """One line per stretch for the text view (working pieces share their stretch's line)."""
+        return list(dict.fromkeys(s.title for s in self.segments))
+
 
 def _percent(value: float) -> str:
     return f"{min(max(value, 0.0), 100.0):.2f}"
 
 
 def _segments(clock: SlaClock, now: datetime, zone: tzinfo) -> tuple[list[Segment], str | None]:
-    """Bar geometry: segments over wall-clock time from start to max(now/stop, due)."""
+    """Bar geometry over wall-clock time from start to max(now/stop, due). Running stretches
+    are split into working time (counts), outside working hours and holidays (do not)."""
     calendar = clock.policy.calendar.calendar
     start = clock.started_at
     last = clock.stopped_at or now
     end = max(last, clock.due_at or last)
     span = max((end - start).total_seconds(), 1.0)
-    result = []
+
+    def piece(
+        kind: str, a: datetime, b: datetime, title: str, counted: timedelta | None
+    ) -> Segment:
+        return Segment(
+            running=kind != "paused",
+            left=_percent((a - start).total_seconds() / span * 100),
+            width=_percent(max((b - a).total_seconds() / span * 100, 0.3)),
+            title=title,
+            counted=counted,
+            kind=kind,
+        )
+
+    result: list[Segment] = []
     for segment in clock.segments.all():
         seg_end = segment.ended_at or last
-        counted = (
-            business_time_between(calendar, segment.started_at, seg_end)
-            if segment.running
-            else None
-        )
-        what = "Running" if segment.running else "Paused"
-        detail = f", {human_duration(counted)} working time counted" if counted is not None else ""
-        title = (
-            f"{what} {_stamp(segment.started_at, zone)} – "
-            f"{_stamp(segment.ended_at, zone) if segment.ended_at else 'now'}"
-            f"{detail} ({segment.reason or 'no reason'})"
-        )
-        result.append(
-            Segment(
-                running=segment.running,
-                left=_percent((segment.started_at - start).total_seconds() / span * 100),
-                width=_percent(
-                    max((seg_end - segment.started_at).total_seconds() / span * 100, 0.5)
-                ),
-                title=title,
-                counted=counted,
+        ended = _stamp(segment.ended_at, zone) if segment.ended_at else "now"
+        when = f"{_stamp(segment.started_at, zone)} – {ended}"
+        if not segment.running:
+            cause = (
+                f", journal entry #{segment.journal_event_id}" if segment.journal_event_id else ""
             )
-        )
+            result.append(
+                piece(
+                    "paused",
+                    segment.started_at,
+                    seg_end,
+                    f"Paused {when} ({segment.reason or 'no reason'}{cause})",
+                    None,
+                )
+            )
+            continue
+        counted = business_time_between(calendar, segment.started_at, seg_end)
+        why = segment.reason or "no reason"
+        title = f"Running {when}, {human_duration(counted)} working time counted ({why})"
+        working = working_intervals(calendar, segment.started_at, seg_end, limit=MAX_PIECES)
+        if len(working) >= MAX_PIECES:
+            result.append(piece("running", segment.started_at, seg_end, title, counted))
+            continue
+        cursor = segment.started_at
+        for a, b in working:
+            if a > cursor:
+                result.extend(_gaps(piece, calendar, cursor, a, zone))
+            result.append(piece("running", a, b, title, business_time_between(calendar, a, b)))
+            cursor = b
+        if cursor < seg_end:
+            result.extend(_gaps(piece, calendar, cursor, seg_end, zone))
     marker = None
     if clock.due_at is not None:
         marker = _percent(min((clock.due_at - start).total_seconds() / span * 100, 99.5))
     return result, marker
+
+
+def _gaps(piece: Any, calendar: Any, a: datetime, b: datetime, zone: tzinfo) -> list[Segment]:
+    """Running stretches with no working time, split at local midnight: each day is a
+    holiday or simply outside working hours."""
+    pieces = []
+    local_zone = calendar.zone
+    cursor = a
+    while cursor < b:
+        local = cursor.astimezone(local_zone)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        stop = min(b, midnight.astimezone(a.tzinfo))
+        holiday = local.date() in calendar.holidays
+        kind, label = ("holiday", "Holiday") if holiday else ("offhours", "Outside working hours")
+        title = f"{label} {_stamp(cursor, zone)} – {_stamp(stop, zone)}: not counted"
+        pieces.append(piece(kind, cursor, stop, title, timedelta(0)))
+        cursor = stop
+    return pieces
 
 
 def clock_view(clock: SlaClock, now: datetime, zone: tzinfo) -> ClockView:

@@ -192,7 +192,9 @@ def test_incident_page_queries_do_not_grow_with_segments_and_events(
     sla_sweep(now=now(3 * H))
     client.get(url)
     assert _count(client, url) == short
-    assert _count(client, f"/desk/incidents/{incident.pk}/sla/") <= 11  # auth 6 + incident + 3 clock queries + team OLAs
+    assert (
+        _count(client, f"/desk/incidents/{incident.pk}/sla/") <= 11
+    )  # auth 6 + incident + 3 clock queries + team OLAs
 
 
 # ------------------------------------------------------------------ queues
@@ -304,3 +306,49 @@ def test_queue_queries_stay_constant_with_clocks(
     for i in range(40):
         _raise(requester, network_team, f"More {i}")
     assert _count(client, url) == ten
+
+
+def test_timeline_marks_outside_hours_holidays_and_the_journal_entry_of_each_pause(
+    client, agent, requester, network_team, time_machine
+):
+    from datetime import UTC, date, datetime, timedelta
+
+    from incidents.choices import IncidentStatus, OnHoldReason
+    from incidents.services import incident_create, incident_transition
+    from slas.models import BusinessCalendar, Holiday, SlaPolicy
+
+    office = BusinessCalendar.objects.create(
+        name="Tl office", timezone="UTC", hours={str(d): [["09:00", "17:00"]] for d in range(5)}
+    )
+    Holiday.objects.create(calendar=office, date=date(2026, 11, 24), name="Demo holiday")
+    SlaPolicy.objects.create(
+        name="Tl",
+        kind="incident",
+        metric="resolution",
+        target=timedelta(hours=40),
+        calendar=office,
+        pause_statuses=["on_hold"],
+    )
+    time_machine.move_to(datetime(2026, 11, 23, 15, 0, tzinfo=UTC), tick=False)  # Monday 15:00
+    incident = incident_create(
+        requester=requester, by=requester, title="timeline", team=network_team
+    )
+    time_machine.move_to(datetime(2026, 11, 25, 10, 0, tzinfo=UTC), tick=False)  # Wednesday 10:00
+    incident_transition(
+        incident=incident,
+        by=agent,
+        target=IncidentStatus.ON_HOLD,
+        on_hold_reason=OnHoldReason.AWAITING_CALLER,
+    )
+    time_machine.move_to(datetime(2026, 11, 25, 11, 0, tzinfo=UTC), tick=False)
+    client.force_login(agent)
+    page = client.get(f"/desk/incidents/{incident.pk}/").content.decode()
+    assert "sla-seg-offhours" in page  # Monday night
+    assert "sla-seg-holiday" in page  # Tuesday
+    assert "Holiday " in page
+    assert (
+        "Running Mon 23 Nov 15:00:00 UTC – Wed 25 Nov 10:00:00 UTC, 3 h working time counted"
+        in page
+    )
+    pause = incident.ticket.events.filter(type="status_changed").last()
+    assert f"journal entry #{pause.pk}" in page
