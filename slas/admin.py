@@ -38,6 +38,7 @@ from .replay import clock_replay
 from .services import (
     holidays_import,
     recalculation_request,
+    sla_calendar_version,
     sla_policy_deactivated,
     sla_policy_version,
     whatif_request,
@@ -183,8 +184,10 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     ) -> None:
         """Hours, time zone or holidays (the inline) edited: recalculate open clocks."""
         super().save_related(request, form, formsets, change)
+        calendar = form.instance
+        version = sla_calendar_version(calendar=calendar, by=request.user)
         if change and _edited(form, formsets):
-            calendar = form.instance
+            self.message_user(request, f"Saved as version {version}.", messages.INFO)
             _job_message(request, recalculation_request(calendar=calendar), f"“{calendar.name}”")
 
     @admin.action(description="Import public holidays")

@@ -42,6 +42,7 @@ class BusinessCalendar(models.Model):
     name = models.CharField(max_length=100, unique=True)
     timezone = models.CharField(max_length=64, default="UTC")
     hours = models.JSONField(default=default_hours)
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -181,6 +182,7 @@ class SlaClock(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
     warnings = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
     policy_version = models.PositiveIntegerField(default=1)
+    calendar_version = models.PositiveIntegerField(default=1)
     match_reason = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -490,3 +492,28 @@ class OlaClock(models.Model):
         if self.breached_at:
             return ClockState.BREACHED
         return ClockState.PAUSED if self.paused_at else ClockState.RUNNING
+
+
+class CalendarVersion(models.Model):
+    """What a calendar said at one version (hours, zone, holidays)."""
+
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="versions"
+    )
+    version = models.PositiveIntegerField()
+    snapshot = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["calendar", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar", "version"], name="slas_calendar_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.calendar} v{self.version}"

@@ -295,6 +295,7 @@ def _start(
         running_since=at,
         match_reason=reason,
         policy_version=policy.version,
+        calendar_version=policy.calendar.version,
     )
     clock.save()
     _open_segment(clock, running=True, at=at, reason="started")
@@ -326,6 +327,7 @@ def _retarget(clock: SlaClock, policy: SlaPolicy, reason: dict, at: datetime) ->
     _close_segment(clock, at)
     clock.policy = policy
     clock.policy_version = policy.version
+    clock.calendar_version = policy.calendar.version
     clock.target = policy.target
     clock.match_reason = reason
     if policy.retroactive:
@@ -724,6 +726,7 @@ def sla_clocks_recalculate(*, clock_ids: list[int], at: datetime | None = None) 
             # calendar, and warning/breach instants stay where they really fall.
             clock.target = clock.policy.target
             clock.policy_version = clock.policy.version  # open clocks move forward only
+            clock.calendar_version = clock.policy.calendar.version
             _schedule(clock)
             clock.save()
             done += 1
@@ -845,3 +848,30 @@ def whatif_request(
     )
     transaction.on_commit(partial(whatif_task.delay, run_id=run.pk))
     return run
+
+
+@transaction.atomic
+def sla_calendar_version(*, calendar: BusinessCalendar, by: Any) -> int:
+    """Record the calendar as it is now as a new version (the first call records version 1).
+    Open clocks move to it through the recalculation; stopped clocks keep theirs."""
+    from .models import CalendarVersion
+
+    locked = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+    snapshot = {
+        "timezone": locked.timezone,
+        "hours": locked.hours,
+        "holidays": [
+            d.isoformat() for d in locked.holidays.order_by("date").values_list("date", flat=True)
+        ],
+    }
+    latest = CalendarVersion.objects.filter(calendar=locked).order_by("-version").first()
+    if latest is not None and latest.snapshot == snapshot:
+        return locked.version
+    if latest is not None:
+        locked.version += 1
+        BusinessCalendar.objects.filter(pk=locked.pk).update(version=locked.version)
+    CalendarVersion.objects.create(
+        calendar=locked, version=locked.version, snapshot=snapshot, created_by=by
+    )
+    calendar.version = locked.version
+    return locked.version

@@ -462,3 +462,25 @@ def test_a_deadline_at_closing_time_breaches_at_the_next_opening_without_busy_sw
     at(days=1, minutes=5)  # Tuesday 09:05 Berlin
     assert sla_sweep().breaches == 1
     assert clock(incident).breached_at == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+
+def test_calendar_versions_move_open_clocks_forward_and_keep_closed_ones(
+    at, make_policy, always, raise_incident, agent, manager
+):
+    from slas.models import CalendarVersion
+    from slas.services import sla_calendar_version, sla_clocks_recalculate
+
+    make_policy(target=timedelta(hours=8))
+    assert sla_calendar_version(calendar=always, by=manager) == 1
+    open_one, closed_one = raise_incident(), raise_incident()
+    resolve(closed_one, agent)
+    always.hours = {str(d): [["00:00", "12:00"]] for d in range(7)}  # mornings only now
+    always.save()
+    assert sla_calendar_version(calendar=always, by=manager) == 2
+    assert sla_calendar_version(calendar=always, by=manager) == 2  # nothing changed
+    sla_clocks_recalculate(clock_ids=list(SlaClock.objects.values_list("pk", flat=True)))
+    assert clock(open_one).calendar_version == 2
+    assert clock(closed_one).calendar_version == 1
+    assert CalendarVersion.objects.get(calendar=always, version=2).snapshot["hours"]["0"] == [
+        ["00:00", "12:00"]
+    ]
