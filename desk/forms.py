@@ -1,8 +1,10 @@
 """Desk forms: validation and widgets only; the services decide and write."""
 
 from django import forms
+from django.db.models import Q, QuerySet
 
 from accounts.models import Team, User
+from accounts.roles import DESK_ROLES
 from catalogue.models import Service
 from core.forms import MultipleFileField
 from incidents.choices import (
@@ -56,10 +58,37 @@ class TransitionForm(VersionedForm):
     resolution_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+def agents() -> QuerySet[User]:
+    """Users who work in the desk: the only sensible assignees (never the whole directory)."""
+    return User.objects.filter(
+        is_active=True, groups__name__in=[r.value for r in DESK_ROLES]
+    ).distinct()
+
+
 class AssignForm(VersionedForm):
     team = forms.ModelChoiceField(Team.objects.all(), required=False)
-    assignee = forms.ModelChoiceField(User.objects.filter(is_active=True), required=False)
+    assignee = forms.ModelChoiceField(agents(), required=False)
     auto = forms.BooleanField(required=False, label="Let the team's method pick")
+
+    def limit_to_team(self, team: Team | None) -> None:
+        """Offer the team's members first: a short list, whatever the size of the directory."""
+        if team is not None:
+            self.fields["assignee"].queryset = agents().filter(team_memberships__team=team)
+
+
+class UserLookupField(forms.CharField):
+    """A person by username or e-mail: a text box instead of a 5,000-option select."""
+
+    def clean(self, value: str) -> User:
+        value = super().clean(value).strip()
+        user = (
+            User.objects.filter(is_active=True)
+            .filter(Q(username__iexact=value) | Q(email__iexact=value))
+            .first()
+        )
+        if user is None:
+            raise forms.ValidationError("No active user with that username or e-mail.")
+        return user
 
 
 class OutageForm(forms.Form):
@@ -79,7 +108,7 @@ class LinkChildForm(forms.Form):
 class IncidentCreateForm(forms.Form):
     """An agent raises an incident for a caller (phone channel by default)."""
 
-    requester = forms.ModelChoiceField(User.objects.filter(is_active=True), label="Caller")
+    requester = UserLookupField(label="Caller", help_text="Username or e-mail address.")
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.PHONE)
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)

@@ -87,12 +87,16 @@ def _forms(incident: Incident) -> dict[str, forms.Form]:
         ),
         "priority": PriorityOverrideForm(initial={**version, "priority": ticket.priority}),
         "transition": TransitionForm(initial=version),
-        "assign": AssignForm(
-            initial={**version, "team": ticket.team_id, "assignee": ticket.assignee_id}
-        ),
+        "assign": _assign_form(ticket, version),
         "link": LinkChildForm(),
         "outage": OutageForm(initial={"service": ticket.service_id}),
     }
+
+
+def _assign_form(ticket: Any, version: dict[str, int]) -> AssignForm:
+    form = AssignForm(initial={**version, "team": ticket.team_id, "assignee": ticket.assignee_id})
+    form.limit_to_team(ticket.team)
+    return form
 
 
 def _render(

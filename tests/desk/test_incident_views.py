@@ -101,7 +101,7 @@ def test_agent_creates_an_incident_for_a_caller(client, agent, requester):
     response = client.post(
         "/desk/incidents/new/",
         {
-            "requester": requester.pk,
+            "requester": requester.email,
             "channel": "phone",
             "title": "Caller: VPN",
             "impact": "high",
@@ -128,3 +128,31 @@ def test_major_incident_banner_shows_on_the_desk(client, agent, requester, netwo
     page = client.get("/desk/incidents/").content.decode()
     assert 'id="major-banner"' in page
     assert f"{incident.ticket.number} Core down" in page
+
+
+def test_unknown_caller_is_refused_with_a_message(client, agent):
+    client.force_login(agent)
+    response = client.post(
+        "/desk/incidents/new/",
+        {
+            "requester": "nobody@nowhere",
+            "channel": "phone",
+            "title": "x",
+            "impact": "low",
+            "urgency": "low",
+        },
+    )
+    assert response.status_code == 422
+    assert "No active user with that username or e-mail" in response.content.decode()
+
+
+def test_assignee_choices_are_the_team_members_not_the_whole_directory(
+    client, agent, other_agent, requester, network_team
+):
+    incident = incident_create(requester=requester, by=requester, title="who", team=network_team)
+    client.force_login(agent)
+    page = client.get(f"/desk/incidents/{incident.pk}/").content.decode()
+    assign = page.split('name="assignee"')[1].split("</select>")[0]
+    assert agent.display_name in assign
+    assert other_agent.display_name not in assign  # another team
+    assert requester.display_name not in assign  # not an agent
