@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import Team
 from catalogue.models import Service
 from tickets.choices import Priority
+from tickets.search import search_q
 
 from .choices import IncidentStatus
 from .models import Category, Incident
@@ -84,12 +85,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(category=value) | Q(subcategory=value))
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """A ticket number finds that incident; other text searches title and description."""
-        value = value.strip()
-        if not value:
+        """A ticket number finds that incident; words run the full-text search."""
+        if not value.strip():
             return queryset
-        return queryset.filter(
-            Q(ticket__number__iexact=value)
-            | Q(ticket__title__icontains=value)
-            | Q(ticket__description__icontains=value)
-        )
+        return queryset.filter(search_q(value, prefix="ticket__"))

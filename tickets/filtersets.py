@@ -7,6 +7,7 @@ from accounts.models import Team
 
 from .choices import Priority, TicketKind, TicketState
 from .models import Ticket
+from .search import search_q
 
 #: `?queue=breaching`: tickets with a running SLA clock that has not breached yet.
 BREACHING = "breaching"
@@ -40,13 +41,10 @@ class TicketFilterSet(django_filters.FilterSet):
         return queryset.none()
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """A ticket number finds that ticket; other text searches title and description."""
-        value = value.strip()
-        if not value:
+        """A ticket number finds that ticket; words run the full-text search (tickets.search)."""
+        if not value.strip():
             return queryset
-        return queryset.filter(
-            Q(number__iexact=value) | Q(title__icontains=value) | Q(description__icontains=value)
-        )
+        return queryset.filter(search_q(value))
 
     def filter_queue(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """`breaching`: a running, unbreached SLA clock. String lookups (tickets never imports
