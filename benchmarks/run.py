@@ -110,11 +110,11 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             if (
-                requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2).status_code
+                requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=10).status_code
                 == 200
             ):
                 return proc
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a cold first request
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("gunicorn did not start")
@@ -136,7 +136,8 @@ def session(base: str, username: str) -> requests.Session:
 
 
 class RssSampler(threading.Thread):
-    """Peak resident memory of a process tree, sampled every 100 ms."""
+    """Peak resident memory of the largest process in a tree (a gunicorn worker, a Celery
+    worker), sampled every 100 ms."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -145,7 +146,8 @@ class RssSampler(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                procs = psutil.Process(self.pid).children(recursive=True)
+                root = psutil.Process(self.pid)
+                procs = [root, *root.children(recursive=True)]
                 self.peak = max([self.peak] + [p.memory_info().rss for p in procs])
             except psutil.Error:
                 pass
@@ -259,6 +261,74 @@ def sweep_figures() -> dict:
     }
 
 
+def celery_sweep_rss(due: int = 10_000) -> dict:
+    """Peak RSS of a real Celery worker while its sweep records `due` breaches."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from servicedesk.celery import app
+    from slas.models import SlaClock, SlaEvent
+    from slas.tasks import sweep_task
+
+    ids = list(
+        SlaClock.objects.filter(state="running", stopped_at=None).values_list("pk", flat=True)[:due]
+    )
+    now = timezone.now()
+    with connection.cursor() as c:  # make them overdue (target already exceeded)
+        c.execute(
+            "UPDATE slas_slaclock SET running_since = %s, elapsed = target + interval '1 minute', due_at = %s, "
+            "next_check_at = %s WHERE id = ANY(%s)",
+            [
+                now - timedelta(minutes=1),
+                now - timedelta(minutes=1),
+                now - timedelta(minutes=1),
+                ids,
+            ],
+        )
+    before = SlaEvent.objects.filter(type="breach").count()
+    celery = Path(sys.executable).with_name("celery")
+    worker = subprocess.Popen(
+        [
+            str(celery),
+            "-A",
+            "servicedesk",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            "celery",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
+    sampler = RssSampler(worker.pid)
+    sampler.start()
+    try:
+        app.control.purge()
+        started = time.perf_counter()
+        sweep_task.delay()  # ignore_result: wait on the database, with a deadline
+        deadline = time.monotonic() + 600
+        while (
+            SlaEvent.objects.filter(type="breach").count() - before < len(ids)
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        took = time.perf_counter() - started
+    finally:
+        sampler.stop.set()
+        worker.terminate()
+        worker.wait(timeout=30)
+    rss = sampler.peak
+    return {
+        "due_clocks": len(ids),
+        "breaches": SlaEvent.objects.filter(type="breach").count() - before,
+        "sweep_s": round(took, 2),
+        "worker_peak_rss_mib": round(rss / 2**20, 1),
+    }
+
+
 def versions() -> dict:
     import django
     from django.db import connection
@@ -323,6 +393,11 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     sweep = sweep_figures()
+    celery_rss = celery_sweep_rss()
+    print(
+        f"Celery worker sweeping {celery_rss['due_clocks']:,} due clocks: {celery_rss['breaches']:,} breaches "
+        f"in {celery_rss['sweep_s']} s, peak RSS {celery_rss['worker_peak_rss_mib']} MiB"
+    )
     print(
         f"SLA sweep with {sweep['running_clocks']:,} running clocks: p50 {sweep['sweep_p50_ms']} ms, max {sweep['sweep_max_ms']} ms"
     )
