@@ -48,6 +48,18 @@ class User(AbstractUser):
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
     )
     phone = models.CharField(max_length=40, blank=True)
+    # Approval delegation: while away, `delegate` decides the approvals waiting on this user
+    # (from `delegate_from` to `delegate_until` inclusive; an open end means "until removed").
+    delegate = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="delegators",
+        help_text="Decides approvals for this user while they are away.",
+    )
+    delegate_from = models.DateField(null=True, blank=True)
+    delegate_until = models.DateField(null=True, blank=True)
 
     objects = ServiceDeskUserManager()
 

@@ -74,7 +74,7 @@ class IncidentFilterSet(django_filters.FilterSet):
             return queryset.filter(ticket__assignee=user)
         if value == "unassigned":
             return queryset.filter(ticket__assignee__isnull=True)
-        if value.isdigit():
+        if value.isdecimal():
             return queryset.filter(ticket__assignee_id=int(value))
         return queryset.none()
 

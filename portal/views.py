@@ -13,7 +13,7 @@ from incidents.choices import Channel
 from incidents.models import Incident
 from incidents.permissions import can_confirm, can_reopen
 from incidents.services import incident_confirm, incident_create, incident_reopen
-from tickets.choices import OPEN_STATES
+from tickets.choices import OPEN_STATES, TicketKind
 from tickets.models import Notification, Ticket
 from tickets.notifications import notifications_read
 from tickets.services import ticket_reply
@@ -32,8 +32,13 @@ class MyTicketsView(FilteredListView):
 
     def get_base_queryset(self) -> QuerySet[Ticket]:
         user = self.request.user
-        queryset = Ticket.objects.visible_to(user).filter(
-            Q(requester=user) | Q(organization__share_tickets=True, organization=user.organization)
+        queryset = (
+            Ticket.objects.visible_to(user)
+            .filter(
+                Q(requester=user)
+                | Q(organization__share_tickets=True, organization=user.organization)
+            )
+            .exclude(kind=TicketKind.TASK)  # fulfilment tasks are followed through their request
         )
         show = self.request.GET.get("show", "open")
         if show == "open":
@@ -92,7 +97,10 @@ def ticket_comment_view(request: HttpRequest, number: str) -> HttpResponse:
 
 
 #: Per-kind partial with the requester's actions (reopen, confirm…).
-PORTAL_ACTIONS: dict[str, str] = {"incident": "portal/_incident_actions.html"}
+PORTAL_ACTIONS: dict[str, str] = {
+    "incident": "portal/_incident_actions.html",
+    "request": "portal/requests/_actions.html",
+}
 
 
 def report_problem(request: HttpRequest) -> HttpResponse:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "portal",
     "desk",
     "dashboards",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +77,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "integrations.middleware.ApiInputGuardMiddleware",  # NUL in API input → 400, not 500
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -178,6 +181,40 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", default="") or ""
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Service Desk <servicedesk@localhost>")
+# Replies to notifications go here; the inbound receiver (`manage.py receive_mail`) must get
+# the mail for this address (MX or a forward from the mailbox).
+NOTIFY_REPLY_ADDRESS = env.str("NOTIFY_REPLY_ADDRESS", default="servicedesk@localhost")
+# Right-hand side of our Message-IDs; replies are threaded back by it.
+NOTIFY_MESSAGE_ID_DOMAIN = env.str(
+    "NOTIFY_MESSAGE_ID_DOMAIN", default=NOTIFY_REPLY_ADDRESS.rpartition("@")[2] or "localhost"
+)
+# Retries of a failed send: exponential backoff from BASE seconds, capped at MAX seconds.
+NOTIFY_EMAIL_MAX_ATTEMPTS = env.int("NOTIFY_EMAIL_MAX_ATTEMPTS", default=8)
+NOTIFY_EMAIL_BACKOFF_BASE = env.int("NOTIFY_EMAIL_BACKOFF_BASE", default=30)
+NOTIFY_EMAIL_BACKOFF_MAX = env.int("NOTIFY_EMAIL_BACKOFF_MAX", default=3600)
+# Longer waits than this are left to the sweep (Redis redelivers long countdowns).
+NOTIFY_EMAIL_RETRY_MAX_COUNTDOWN = 300
+NOTIFY_SWEEP_GRACE_SECONDS = 60
+NOTIFY_DISPATCH_MAX_ATTEMPTS = 5
+# Daily digests go out at this hour in each recipient's time zone.
+NOTIFY_DIGEST_HOUR = env.int("NOTIFY_DIGEST_HOUR", default=7)
+NOTIFY_DIGEST_MAX_ITEMS = 200
+# Inbound SMTP receiver (`manage.py receive_mail`).
+INBOUND_SMTP_HOST = env.str("INBOUND_SMTP_HOST", default="127.0.0.1")
+INBOUND_SMTP_PORT = env.int("INBOUND_SMTP_PORT", default=2525)
+INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
+# Recipient domains accepted (no open relay); default: the reply address's domain.
+INBOUND_DOMAINS = env.list("INBOUND_DOMAINS", default=[NOTIFY_MESSAGE_ID_DOMAIN])
+# More mail than this from one address in an hour is taken for a loop and ignored.
+INBOUND_MAX_PER_SENDER_PER_HOUR = env.int("INBOUND_MAX_PER_SENDER_PER_HOUR", default=30)
+# Wiring (dotted paths, so the tickets layer does not import the kinds above it): the service
+# that raises a ticket from a new e-mail, and the one that keeps SLA clocks in line after an
+# e-mailed reply.
+INBOUND_CREATE_SERVICE = "incidents.services.incident_create"
+INBOUND_AFTER_REPLY = "slas.services.sla_clocks_sync"
+# Satisfaction survey sent on resolution: link lifetime, and the kinds that get one.
+CSAT_LINK_MAX_AGE_DAYS = env.int("CSAT_LINK_MAX_AGE_DAYS", default=14)
+CSAT_KINDS = ["incident", "request"]
 
 # ------------------------------------------------------------------ security
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -195,14 +232,33 @@ SESSION_COOKIE_HTTPONLY = True
 
 # ------------------------------------------------------------------ REST API
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Token first: it answers an anonymous call with 401 and a WWW-Authenticate challenge.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    # Counted in Redis (CACHES): per token, per user (a token's calls count for both), and
+    # per address for anonymous calls. 429 with Retry-After beyond the rate.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "integrations.throttling.TokenThrottle",
+        "integrations.throttling.UserThrottle",
+        "integrations.throttling.AnonThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("API_THROTTLE_TOKEN", default="600/min"),
+        "user": env.str("API_THROTTLE_USER", default="1200/min"),
+        "anon": env.str("API_THROTTLE_ANON", default="120/min"),
+    },
 }
+# Idempotency-Key on creates (core.api.idempotency): where first answers are kept, and how long.
+API_IDEMPOTENCY_STORE = "integrations.idempotency.DatabaseIdempotencyStore"
+API_IDEMPOTENCY_HOURS = 24
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service Desk API",
     "DESCRIPTION": "Incidents, service requests, changes and SLAs.",
@@ -213,14 +269,39 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Error responses, ?fields=/?expand= and the integration guide, written once for all.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.add_error_responses",
+        "integrations.schema.describe_integrations",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incidents.choices.Level",
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
+        "ChangeStatusEnum": "changes.choices.ChangeStatus",
+        "ChangeTypeEnum": "changes.choices.ChangeType",
+        "CalendarEntryKindEnum": "changes.choices.CalendarEntryKind",
+        "TicketKindEnum": "tickets.choices.TicketKind",
+        "RequestStatusEnum": "servicerequests.choices.RequestStatus",
+        "TaskStatusEnum": "servicerequests.choices.TaskStatus",
+        "RequestDecisionEnum": "servicerequests.choices.Decision",
+        "ApprovalDecisionEnum": "tickets.choices.ApprovalDecision",
+        "AlertStatusEnum": "integrations.choices.AlertStatus",
+        "AlertActionEnum": "integrations.choices.AlertAction",
     },
 }
 
 # ------------------------------------------------------------------ Celery
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# The cache (API throttle counters) shares the Redis server; the prefix keeps environments
+# (and test runs) apart.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="servicedesk"),
+    }
+}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_SERIALIZER = "json"
@@ -248,6 +329,59 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # Dashboards' read models follow the tickets changed since the last run (today is live).
+    "dashboards-sync-rollups": {
+        "task": "dashboards.tasks.sync_rollups_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Weekly dashboard e-mails go out at 07:00 in each subscriber's time zone.
+    "dashboards-send-reports": {
+        "task": "dashboards.tasks.send_due_reports_task",
+        "schedule": 900.0,
+        "options": {"expires": 840},
+    },
+    # Implementers hear about their change an hour before its window (once per window).
+    "changes-remind-upcoming": {
+        "task": "changes.tasks.remind_upcoming_changes_task",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
+    # Reminders are exactly-once per (approval, round) through the notification dedupe key.
+    "servicerequests-approval-reminders": {
+        "task": "servicerequests.tasks.send_approval_reminders_task",
+        "schedule": 900.0,
+        "options": {"expires": 800},
+    },
+    "servicerequests-auto-close": {
+        "task": "servicerequests.tasks.auto_close_fulfilled_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    # Notification outbox: re-queue dispatches and e-mails whose task was lost.
+    "tickets-notifications-sweep": {
+        "task": "tickets.tasks.notifications_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Daily digests, checked hourly: each goes out at NOTIFY_DIGEST_HOUR in its recipient's zone.
+    "tickets-send-digests": {
+        "task": "tickets.tasks.send_digests_task",
+        "schedule": crontab(minute=2),
+        "options": {"expires": 3000},
+    },
+    # Webhooks read the journal as an outbox (integrations.webhooks), and re-queue lost
+    # deliveries; Idempotency-Key records are forgotten after their 24 hours.
+    "integrations-webhooks-outbox": {
+        "task": "integrations.tasks.webhooks_outbox_task",
+        "schedule": 2.0,
+        "options": {"expires": 10},
+    },
+    "integrations-purge-idempotency": {
+        "task": "integrations.tasks.purge_idempotency_records_task",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
 }
 
 # ------------------------------------------------------------------ logging
@@ -271,6 +405,8 @@ PUBLIC_URL_NAMES = frozenset(
         "healthz",
         "schema",
         "api-docs",
+        "change-calendar-feed",  # iCalendar feed: authenticated by its secret token
+        "csat",  # satisfaction survey: authenticated by its signed, single-use link
     }
 )
 SELF_AUTHENTICATING_NAMESPACES = frozenset({"api", "admin"})
@@ -281,3 +417,20 @@ INCIDENT_REOPEN_WINDOW_DAYS = env.int("INCIDENT_REOPEN_WINDOW_DAYS", default=7)
 INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=3)
 # An escalation whose task has not finished this long after it was enqueued is enqueued again.
 SLA_ESCALATION_RETRY_SECONDS = env.int("SLA_ESCALATION_RETRY_SECONDS", default=60)
+
+# ------------------------------------------------------------------ outbound webhooks
+# Targets on loopback/private/reserved addresses are refused (SSRF) unless this is set:
+# tests, or a desk whose receivers live on its own network.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Failed attempts are retried after BASE × 2^(n−1) seconds (capped at MAX), MAX_ATTEMPTS in
+# all; DISABLE_AFTER consecutive failed attempts disable the subscription.
+WEBHOOK_BACKOFF_BASE = env.float("WEBHOOK_BACKOFF_BASE", default=10.0)
+WEBHOOK_BACKOFF_MAX = env.float("WEBHOOK_BACKOFF_MAX", default=3600.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=15)
+# Longer waits than this are left to the sweep (Redis redelivers long countdowns).
+WEBHOOK_RETRY_MAX_COUNTDOWN = 300
+WEBHOOK_SWEEP_GRACE_SECONDS = 30
+# A journal id seen missing is re-read this long (a transaction still running).
+WEBHOOK_OUTBOX_GAP_SECONDS = 300

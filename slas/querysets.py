@@ -3,7 +3,7 @@ ticket: a clock is visible exactly when its ticket is (`Ticket.objects.visible_t
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from tickets.models import Ticket
 
@@ -29,9 +29,9 @@ def clocks_for_display(queryset: QuerySet[SlaClock] | None = None) -> QuerySet[S
 
 def with_sla_deadlines(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Annotate each ticket with `sla_due` (nearest deadline of an open clock), `sla_next_due`
-    (nearest deadline of a running, not yet breached clock) and `sla_breached` (any clock
-    breached). Correlated subqueries on the (ticket, due_at) partial index: no GROUP BY,
-    one query whatever the page size."""
+    (nearest deadline of a running, not yet breached clock) and `sla_breached` (the id of a
+    breached clock, or None). Correlated subqueries on the (ticket, due_at) partial index: no
+    GROUP BY, one query whatever the page size."""
     open_clocks = SlaClock.objects.filter(OPEN_CLOCK, ticket=OuterRef("pk"), due_at__isnull=False)
     running = open_clocks.filter(running_since__isnull=False, breached_at__isnull=True)
     breached = SlaClock.objects.filter(ticket=OuterRef("pk"), breached_at__isnull=False).exclude(
@@ -40,5 +40,7 @@ def with_sla_deadlines(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.annotate(
         sla_due=Subquery(open_clocks.order_by("due_at").values("due_at")[:1]),
         sla_next_due=Subquery(running.order_by("due_at").values("due_at")[:1]),
-        sla_breached=Exists(breached),
+        # A scalar subquery with LIMIT 1 is probed per row through the ticket index; an
+        # EXISTS here was planned as a hash of every breached clock (200 ms at 1M tickets).
+        sla_breached=Subquery(breached.order_by().values("pk")[:1]),
     )

@@ -59,6 +59,7 @@ class LinkKind(models.TextChoices):
     RELATED = "related", "Related to"
     DUPLICATE_OF = "duplicate_of", "Duplicate of"
     CAUSED_BY = "caused_by", "Caused by"
+    FIXES = "fixes", "Fixes"
 
 
 #: Badge colour per choice value, read by the `badge` template tag.
@@ -76,3 +77,78 @@ BADGE_COLOURS: dict[str, str] = {
     ApprovalDecision.REJECTED: "red",
     ApprovalDecision.CANCELLED: "grey",
 }
+
+
+# ------------------------------------------------------------------ notifications and e-mail
+class NotificationCategory(models.TextChoices):
+    """What a notification is about: the unit users choose in their preferences."""
+
+    CREATED = "created", "Tickets I raised: received"
+    ASSIGNED = "assigned", "Assigned to me or my team"
+    REPLY = "reply", "Public replies"
+    MENTION = "mention", "@mentions in work notes"
+    STATUS = "status", "Status changes"
+    RESOLVED = "resolved", "Resolved (with the satisfaction survey)"
+    APPROVAL = "approval", "Approvals requested and decided"
+    SLA = "sla", "SLA warnings, breaches and escalations"
+    CHANGE = "change", "Change schedule and conflicts"
+    OTHER = "other", "Everything else"
+
+
+class CategoryDelivery(models.TextChoices):
+    """Per category: where a user hears about it."""
+
+    EMAIL = "email", "E-mail and in-app"
+    IN_APP = "in_app", "In-app only"
+    OFF = "off", "Off"
+
+
+class EmailMode(models.TextChoices):
+    """How a user's e-mails are sent."""
+
+    IMMEDIATE = "immediate", "Each as it happens"
+    DIGEST = "digest", "One daily digest"
+    NONE = "none", "No e-mail (in-app only)"
+
+
+class EmailStatus(models.TextChoices):
+    """Where one notification's e-mail is: the outbox state an operator sees in admin."""
+
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (retries used up)"
+    DIGEST = "digest", "Waiting for the daily digest"
+    NONE = "none", "No e-mail (in-app only or no address)"
+
+
+class InboundStatus(models.TextChoices):
+    """What happened to one received e-mail."""
+
+    COMMENT = "comment", "Added as a reply"
+    CREATED = "created", "Raised a ticket"
+    IGNORED = "ignored", "Ignored (automatic, loop or duplicate)"
+    REJECTED = "rejected", "Rejected"
+    FAILED = "failed", "Failed"
+
+
+class CsatRating(models.TextChoices):
+    GOOD = "good", "Good"
+    BAD = "bad", "Bad"
+
+
+BADGE_COLOURS.update(
+    {
+        EmailStatus.PENDING: "yellow",
+        EmailStatus.SENT: "green",
+        EmailStatus.FAILED: "red",
+        EmailStatus.DIGEST: "blue",
+        EmailStatus.NONE: "grey",
+        InboundStatus.COMMENT: "green",
+        InboundStatus.CREATED: "blue",
+        InboundStatus.IGNORED: "grey",
+        InboundStatus.REJECTED: "orange",
+        InboundStatus.FAILED: "red",
+        CsatRating.GOOD: "green",
+        CsatRating.BAD: "red",
+    }
+)

@@ -4,6 +4,7 @@ nothing else writes TicketEvent rows."""
 from typing import Any
 
 from .choices import EventType
+from .dispatch import enqueue_dispatch
 from .models import Ticket, TicketEvent
 
 
@@ -16,9 +17,12 @@ def record(
     body: str = "",
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket, type=type, actor=actor, public=public, body=body, data=data or {}
     )
+    # Notifications follow the journal: an outbox row now, dispatched after commit.
+    enqueue_dispatch(event)
+    return event
 
 
 def created(*, ticket: Ticket, actor: Any, data: dict[str, Any] | None = None) -> TicketEvent:

@@ -1,16 +1,33 @@
 """TicketFilterSet: the cross-kind queue filter, shared by the desk queue and the API."""
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from accounts.models import Team
+from accounts.models import Organization, Team
+from catalogue.models import Service
 
-from .choices import Priority, TicketKind, TicketState
-from .models import Ticket
+from .choices import EventType, Priority, TicketKind, TicketState
+from .models import Ticket, TicketEvent
 from .search import search_q
 
 #: `?queue=breaching`: tickets with a running SLA clock that has not breached yet.
 BREACHING = "breaching"
+#: `?sla=…` (dashboard drill-downs): the outcome of a clock that stopped (in the window
+#: `sla_after`/`sla_before` on its stop), an open breached clock, or an open clock past the
+#: last warning threshold of its policy.
+SLA_FILTERS = [
+    ("response_met", "Response met"),
+    ("response_breached", "Response breached"),
+    ("response_stopped", "Response met or breached"),
+    ("resolution_met", "Resolution met"),
+    ("resolution_breached", "Resolution breached"),
+    ("resolution_stopped", "Resolution met or breached"),
+    ("breached_open", "Breached, still open"),
+    ("at_risk", "At risk (past the last warning)"),
+]
+#: `?ids=` takes at most this many ticket ids.
+MAX_IDS = 500
 
 
 class TicketFilterSet(django_filters.FilterSet):
@@ -25,6 +42,26 @@ class TicketFilterSet(django_filters.FilterSet):
     queue = django_filters.ChoiceFilter(
         choices=[(BREACHING, "Breaching soon")], method="filter_queue", label="Queue"
     )
+    # Drill-downs from the dashboards: every figure links to exactly the tickets it counts.
+    teams = django_filters.ModelMultipleChoiceFilter(
+        field_name="team", queryset=Team.objects.all(), null_label="No team"
+    )
+    service = django_filters.ModelChoiceFilter(
+        queryset=Service.objects.all(), null_label="No service"
+    )
+    organization = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(), null_label="No organisation"
+    )
+    resolved_after = django_filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="gte")
+    resolved_before = django_filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="lt")
+    sla = django_filters.ChoiceFilter(choices=SLA_FILTERS, method="filter_sla", label="SLA")
+    sla_after = django_filters.IsoDateTimeFilter(method="filter_with_sla", label="SLA stop from")
+    sla_before = django_filters.IsoDateTimeFilter(method="filter_with_sla", label="SLA stop before")
+    reopened = django_filters.BooleanFilter(method="filter_reopened", label="Reopened")
+    fcr = django_filters.BooleanFilter(method="filter_fcr", label="First-contact resolution")
+    category = django_filters.CharFilter(method="filter_category", label="Incident category")
+    channel = django_filters.CharFilter(field_name="incident__channel", label="Incident channel")
+    ids = django_filters.CharFilter(method="filter_ids", label="Ticket ids (comma-separated)")
 
     class Meta:
         model = Ticket
@@ -36,7 +73,7 @@ class TicketFilterSet(django_filters.FilterSet):
             return queryset.filter(assignee=self.request.user)
         if value == "unassigned":
             return queryset.filter(assignee__isnull=True)
-        if value.isdigit():
+        if value.isdecimal():
             return queryset.filter(assignee_id=int(value))
         return queryset.none()
 
@@ -57,3 +94,82 @@ class TicketFilterSet(django_filters.FilterSet):
             sla_clocks__breached_at__isnull=True,
         )
         return queryset.filter(pk__in=running.values("pk"))
+
+    def filter_with_sla(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
+        """`sla_after`/`sla_before` narrow `sla` (read in filter_sla), nothing on their own."""
+        return queryset
+
+    def filter_sla(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Tickets by SLA clock. The clock model is reached through the relation (tickets
+        never imports slas); one clock row must meet every condition."""
+        clocks = Ticket._meta.get_field("sla_clocks").related_model._default_manager
+        if value == "breached_open":
+            matching = clocks.filter(state="breached", stopped_at__isnull=True)
+        elif value == "at_risk":
+            matching = clocks.filter(
+                state__in=["running", "paused"],
+                stopped_at__isnull=True,
+                breached_at__isnull=True,
+                policy__warning_thresholds__len__gt=0,
+                warnings__contains=F("policy__warning_thresholds"),
+            )
+        else:
+            metric, _, result = value.partition("_")
+            states = ["met", "breached"] if result == "stopped" else [result]
+            matching = clocks.filter(metric=metric, state__in=states, stopped_at__isnull=False)
+            after = self.form.cleaned_data.get("sla_after")
+            before = self.form.cleaned_data.get("sla_before")
+            if after:
+                matching = matching.filter(stopped_at__gte=after)
+            if before:
+                matching = matching.filter(stopped_at__lt=before)
+        return queryset.filter(pk__in=matching.values("ticket_id"))
+
+    def filter_reopened(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Reopened at least once (a "reopened" system event in the journal)."""
+        if value is None:
+            return queryset
+        reopened = Exists(_reopen_events())
+        return queryset.filter(reopened) if value else queryset.exclude(reopened)
+
+    def filter_fcr(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """First-contact resolution: resolved, never reopened, and at most one public reply
+        from someone other than the requester."""
+        if value is None:
+            return queryset
+        replies = (
+            TicketEvent.objects.filter(
+                ticket=OuterRef("pk"), type=EventType.COMMENT, actor__isnull=False
+            )
+            .exclude(actor=OuterRef("requester"))
+            .order_by()
+            .values("ticket")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        first_contact = Q(resolved_at__isnull=False, _reopened=False, _replies__lte=1)
+        queryset = queryset.annotate(
+            _reopened=Exists(_reopen_events()), _replies=Coalesce(Subquery(replies), 0)
+        )
+        return queryset.filter(first_contact) if value else queryset.exclude(first_contact)
+
+    def filter_category(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """An incident category id, or `null` for incidents without one."""
+        if value == "null":
+            return queryset.filter(incident__isnull=False, incident__category__isnull=True)
+        if value.isdecimal():
+            return queryset.filter(incident__category_id=int(value))
+        return queryset.none()
+
+    def filter_ids(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Comma-separated ticket ids (at most MAX_IDS); anything else matches nothing."""
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not parts or len(parts) > MAX_IDS or not all(p.isdecimal() for p in parts):
+            return queryset.none()
+        return queryset.filter(pk__in=[int(p) for p in parts])
+
+
+def _reopen_events() -> QuerySet:
+    return TicketEvent.objects.filter(
+        ticket=OuterRef("pk"), type=EventType.SYSTEM, data__code="reopened"
+    )

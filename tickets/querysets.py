@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Any, Self
 from django.db import models
 from django.db.models import Q
 
-from .choices import OPEN_STATES
+from accounts.roles import Role
+
+from .choices import OPEN_STATES, TicketKind
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -19,10 +21,16 @@ def visibility_q(user: "User", prefix: str = "") -> Q | None:
 
     None means "everything". A requester sees their own tickets (and their organisation's
     when it shares); an agent also sees the tickets of their teams, the ones assigned to
-    them and the unrouted triage pool; managers see all."""
+    them and the unrouted triage pool; change managers see every change; anyone asked to
+    approve a ticket (a manager, a CAB member) sees it; service desk managers see all."""
     if user.is_superuser or user.has_perm(VIEW_ALL):
         return None
     q = Q(**{f"{prefix}requester": user})
+    if user.has_role(Role.CHANGE_MANAGER):
+        q |= Q(**{f"{prefix}kind": TicketKind.CHANGE})
+    awaiting = _approval_ticket_ids(user)
+    if awaiting:
+        q |= Q(**{f"{prefix}pk__in": awaiting})
     org = user.organization
     if org is not None and org.share_tickets:
         q |= Q(**{f"{prefix}organization": org})
@@ -33,6 +41,19 @@ def visibility_q(user: "User", prefix: str = "") -> Q | None:
             | Q(**{f"{prefix}team__isnull": True})
         )
     return q
+
+
+def _approval_ticket_ids(user: "User") -> list[int]:
+    """Tickets the user was asked to approve, as a short id list (an indexable IN, where an
+    OR'd subquery would make the planner scan every ticket)."""
+    from .models import Approval  # models imports this module
+
+    return list(
+        Approval.objects.filter(Q(approver=user) | Q(approver_team_id__in=list(user.team_ids)))
+        .order_by()  # no default ordering: it would defeat DISTINCT
+        .values_list("ticket_id", flat=True)
+        .distinct()[:5000]
+    )
 
 
 class TicketQuerySet(models.QuerySet):
@@ -47,7 +68,10 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(state__in=OPEN_STATES)
 
     def for_queue(self) -> Self:
-        return self.select_related("assignee", "team", "requester", "service")
+        # Queues never show the description or the search vector: the widest columns.
+        return self.select_related("assignee", "team", "requester", "service").defer(
+            "description", "search_vector"
+        )
 
 
 class TicketEventQuerySet(models.QuerySet):

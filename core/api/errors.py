@@ -4,7 +4,8 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -27,15 +28,24 @@ def problem(
     }
 
 
-def _flatten(data: Any) -> dict[str, list[str]]:
+def _flatten(data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Field errors as {"field": [messages]}; nested inputs get dotted paths
+    ("alerts.0.labels")."""
     if isinstance(data, dict):
-        return {
-            key: [str(v) for v in (value if isinstance(value, list) else [value])]
-            for key, value in data.items()
-        }
+        flat: dict[str, list[str]] = {}
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        return flat
+    name = prefix.removesuffix(".") or "non_field_errors"
     if isinstance(data, list):
-        return {"non_field_errors": [str(v) for v in data]}
-    return {"non_field_errors": [str(data)]}
+        if any(isinstance(item, dict | list) for item in data):
+            flat = {}
+            for index, item in enumerate(data):
+                if item:
+                    flat.update(_flatten(item, f"{name}.{index}."))
+            return flat
+        return {name: [str(item) for item in data]}
+    return {name: [str(data)]}
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -80,5 +90,13 @@ _TITLES = {
     409: "Conflict",
     412: "Precondition failed",
     415: "Unsupported media type",
+    422: "Unprocessable content",
     429: "Too many requests",
 }
+
+
+@csrf_exempt  # it changes nothing; without this a POST would get the CSRF HTML page
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown URLs under /api/ answer 404 in the one error format, not the HTML page."""
+    body = problem(status_code=404, title="Not found", detail="No API endpoint at this URL.")
+    return JsonResponse(body, status=404)

@@ -273,7 +273,9 @@ def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 def incident_create_view(request: HttpRequest) -> HttpResponse:
     """Raise an incident on behalf of a caller (phone, walk-in)."""
-    form = IncidentCreateForm(request.POST or None, initial={"channel": Channel.PHONE})
+    # ?title=… prefills (e.g. "Raise an incident" from a failed change)
+    initial = {"channel": Channel.PHONE, "title": request.GET.get("title", "")[:200]}
+    form = IncidentCreateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.incident_create(by=request.user, **form.cleaned_data)

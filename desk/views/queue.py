@@ -58,4 +58,9 @@ def ticket_redirect(request: HttpRequest, number: str) -> HttpResponse:
 
 
 #: The desk page of each kind; kinds register theirs as they land.
-DETAIL_URLS: dict[str, str] = {"incident": "desk:incident-detail"}
+DETAIL_URLS: dict[str, str] = {
+    "incident": "desk:incident-detail",
+    "change": "desk:change-detail",
+    "request": "desk:request-detail",
+    "task": "desk:task-detail",
+}

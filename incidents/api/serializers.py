@@ -12,6 +12,7 @@ from rest_framework import serializers
 from accounts.models import Team, User
 from accounts.roles import DESK_ROLES
 from catalogue.models import Service
+from core.api.fields import FieldsExpandMixin
 from tickets.api.serializers import TeamRefSerializer, UserRefSerializer
 from tickets.choices import Priority, TicketState
 
@@ -58,7 +59,9 @@ class ServiceRefSerializer(serializers.ModelSerializer):
 AGENT_ONLY_FIELDS = ("routing_reason", "assignment_reason")
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(FieldsExpandMixin, serializers.ModelSerializer):
+    """An incident. `?fields=` picks fields; `?expand=service` gives the whole service."""
+
     id = serializers.IntegerField(source="pk", read_only=True)
     number = serializers.CharField(source="ticket.number", read_only=True)
     title = serializers.CharField(source="ticket.title", read_only=True)
@@ -143,6 +146,12 @@ class IncidentSerializer(serializers.ModelSerializer):
             "allowed_transitions",
         ]
         read_only_fields = [f for f in fields if f not in AGENT_ONLY_FIELDS]
+        expandable_fields = {
+            "service": (
+                "catalogue.api.serializers.ServiceSerializer",
+                {"source": "ticket.service", "allow_null": True},
+            )
+        }
 
     def to_representation(self, instance: Incident) -> dict[str, Any]:
         data = super().to_representation(instance)

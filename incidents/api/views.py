@@ -11,6 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.fields import expand_related
+from core.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from core.api.pagination import StandardPagination, TicketCursorPagination
 from core.exceptions import StaleWrite
 from tickets.api.serializers import TicketEventSerializer
@@ -42,6 +44,8 @@ from .serializers import (
     IncidentUpdateInput,
 )
 
+#: select_related paths of each `?expand=` name.
+EXPAND_RELATED = {"service": ("ticket__service__owner", "ticket__service__support_team")}
 #: Create fields only agents may set; a requester always raises for themself.
 AGENT_CREATE_FIELDS = ("requester", "channel", "team", "assignee")
 
@@ -75,7 +79,7 @@ def _expected_version(request: Request, body_version: int | None) -> int | None:
         return body_version
     value = header.strip()
     value = value.removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not value.isdecimal():
         raise exceptions.ValidationError({"If-Match": ['Send the ETag you read, e.g. "3".']})
     if body_version is not None and body_version != int(value):
         raise exceptions.ValidationError({"version": ["Differs from the If-Match header."]})
@@ -98,8 +102,12 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         return (
             Incident.objects.visible_to(self.request.user)
             .for_list()
-            .select_related("subcategory", "parent__ticket")
+            .select_related("subcategory", "parent__ticket", *self._expanded())
         )
+
+    def _expanded(self) -> list[str]:
+        """Joins the `?expand=` relations read (no query per row)."""
+        return expand_related(self.request, EXPAND_RELATED)
 
     def _validated(self, input_class: type, request: Request) -> dict[str, Any]:
         data = input_class(data=request.data, context=self.get_serializer_context())
@@ -111,7 +119,7 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         through visible_to: a reassignment may take the incident out of the caller's view."""
         incident = (
             Incident.objects.for_list()
-            .select_related("subcategory", "parent__ticket")
+            .select_related("subcategory", "parent__ticket", *self._expanded())
             .get(pk=incident.pk)
         )
         serializer = self.get_serializer(incident)
@@ -128,8 +136,9 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         request=IncidentCreateInput,
         responses={201: IncidentSerializer, 400: PROBLEM},
-        parameters=[ETAG],
+        parameters=[ETAG, IDEMPOTENCY_KEY],
     )
+    @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         values = self._validated(IncidentCreateInput, request)
         if request.user.is_agent:

@@ -87,3 +87,20 @@ def test_tickets_are_never_hard_deleted(incident):
 
     with pytest.raises(ProtectedError):
         Ticket.objects.filter(pk=incident.pk).delete()
+
+
+def test_approvers_see_what_waits_on_them_and_change_managers_see_changes(
+    incident, other_requester, db
+):
+    from django.contrib.auth.models import Group
+
+    from tickets.models import Approval
+
+    assert not Ticket.objects.visible_to(other_requester).filter(pk=incident.pk).exists()
+    Approval.objects.create(ticket=incident.ticket, approver=other_requester)
+    assert Ticket.objects.visible_to(other_requester).filter(pk=incident.pk).exists()
+    other_requester.groups.add(Group.objects.get(name="change manager"))
+    Ticket.objects.filter(pk=incident.pk).update(kind="change")
+    Approval.objects.all().delete()
+    fresh = type(other_requester).objects.get(pk=other_requester.pk)  # roles are cached per object
+    assert Ticket.objects.visible_to(fresh).filter(pk=incident.pk).exists()

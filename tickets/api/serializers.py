@@ -1,6 +1,10 @@
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 
 from accounts.models import Team, User
+from core.api.fields import FieldsExpandMixin
 from tickets.models import Ticket, TicketEvent
 
 
@@ -16,11 +20,35 @@ class TeamRefSerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketStatusSerializer(serializers.Serializer):
+    """The kind's own status (what the portal shows), read from the ticket's detail row."""
+
+    status = serializers.SerializerMethodField()
+    status_label = serializers.SerializerMethodField()
+
+    def _detail(self, ticket: Ticket) -> Any:
+        try:
+            return ticket.detail
+        except ObjectDoesNotExist:
+            return None
+
+    def get_status(self, ticket: Ticket) -> str:
+        return getattr(self._detail(ticket), "status", "")
+
+    def get_status_label(self, ticket: Ticket) -> str:
+        detail = self._detail(ticket)
+        return detail.get_status_display() if detail is not None else ""
+
+
+class TicketSerializer(FieldsExpandMixin, serializers.ModelSerializer):
+    """A ticket of any kind. `?fields=` picks fields; `?expand=detail` adds the kind's
+    status."""
+
     requester = UserRefSerializer(read_only=True)
     assignee = UserRefSerializer(read_only=True)
     team = TeamRefSerializer(read_only=True)
     service = serializers.StringRelatedField()
+    detail = TicketStatusSerializer(source="*", read_only=True, help_text="With ?expand=detail.")
 
     class Meta:
         model = Ticket
@@ -41,8 +69,10 @@ class TicketSerializer(serializers.ModelSerializer):
             "resolved_at",
             "closed_at",
             "version",
+            "detail",
         ]
         read_only_fields = fields
+        expand_only = ("detail",)
 
 
 class TicketEventSerializer(serializers.ModelSerializer):

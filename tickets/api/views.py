@@ -1,9 +1,10 @@
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
+from core.api.fields import expand_related
 from core.api.pagination import TicketCursorPagination
 from tickets.filtersets import TicketFilterSet
-from tickets.models import Ticket
+from tickets.models import KIND_DETAIL_ATTR, Ticket
 
 from .serializers import TicketSerializer
 
@@ -17,4 +18,5 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "number"
 
     def get_queryset(self) -> QuerySet[Ticket]:
-        return Ticket.objects.visible_to(self.request.user).for_queue()
+        expanded = expand_related(self.request, {"detail": KIND_DETAIL_ATTR.values()})
+        return Ticket.objects.visible_to(self.request.user).for_queue().select_related(*expanded)

@@ -3,6 +3,7 @@ routing rules and a realistic spread of incidents. Idempotent: a second run adds
 
 import random
 from datetime import timedelta
+from importlib import import_module
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -22,6 +23,8 @@ from slas.services import sla_sweep
 from tickets.models import Ticket, TicketEvent
 
 PASSWORD = "demo-pass-2026"
+#: Apps with a `demo.seed(*, people, services, teams)` function, called after the incidents.
+DEMO_MODULES = ["servicerequests.demo", "changes.demo"]
 
 PEOPLE = [
     # username, display name, roles, teams, staff
@@ -101,6 +104,9 @@ class Command(BaseCommand):
             self._slas(teams, people)
         if not Ticket.objects.exists():
             self._incidents(people, services, categories)
+        # Each domain app seeds its own demo data (idempotent); order matters only for links.
+        for module in DEMO_MODULES:
+            import_module(module).seed(people=people, services=services, teams=teams)
         self._print_logins()
 
     def _teams(self) -> dict[str, Team]:
