@@ -97,6 +97,11 @@ class User(AbstractUser):
         return self.is_active and (self.is_superuser or bool(self.role_names & MANAGER_ROLES))
 
     @cached_property
+    def can_see_dashboards(self) -> bool:
+        """Managers, and team leads (for their teams' figures)."""
+        return self.is_manager or (self.is_active and self.led_teams.exists())
+
+    @cached_property
     def team_ids(self) -> frozenset[int]:
         return frozenset(self.team_memberships.values_list("team_id", flat=True))
 

@@ -410,7 +410,7 @@ PUBLIC_URL_NAMES = frozenset(
     }
 )
 SELF_AUTHENTICATING_NAMESPACES = frozenset({"api", "admin"})
-FRONT_DOOR_POLICY = {"desk": "is_agent", "dashboards": "is_manager"}
+FRONT_DOOR_POLICY = {"desk": "is_agent", "dashboards": "can_see_dashboards"}
 
 # ------------------------------------------------------------------ product settings
 INCIDENT_REOPEN_WINDOW_DAYS = env.int("INCIDENT_REOPEN_WINDOW_DAYS", default=7)

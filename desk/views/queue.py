@@ -42,7 +42,10 @@ class QueueView(FilteredListView):
         return super().current_sort()
 
     def get_base_queryset(self) -> QuerySet[Ticket]:
-        return with_sla_deadlines(Ticket.objects.visible_to(self.request.user).open().for_queue())
+        tickets = Ticket.objects.visible_to(self.request.user)
+        if not self.request.GET.getlist("state"):  # open work, unless a drill-down asks for states
+            tickets = tickets.open()
+        return with_sla_deadlines(tickets.for_queue())
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "breaching": self.breaching}

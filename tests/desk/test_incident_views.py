@@ -35,7 +35,7 @@ def test_queue_pages_run_the_same_number_of_queries_for_10_and_50_rows(
     _make(40, requester, network_team)
     fifty = _count(client, url)
     assert fifty == ten
-    assert ten <= 15  # session, user, roles, teams, approvals, bell, count, rows, banner…
+    assert ten <= 16  # session, user, roles, teams, led teams, approvals, bell, count, rows…
 
 
 def test_incident_page_queries_do_not_grow_with_the_timeline(

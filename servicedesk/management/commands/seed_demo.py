@@ -24,7 +24,7 @@ from tickets.models import Ticket, TicketEvent
 
 PASSWORD = "demo-pass-2026"
 #: Apps with a `demo.seed(*, people, services, teams)` function, called after the incidents.
-DEMO_MODULES = ["servicerequests.demo", "changes.demo"]
+DEMO_MODULES = ["servicerequests.demo", "changes.demo", "tickets.demo", "dashboards.demo"]
 
 PEOPLE = [
     # username, display name, roles, teams, staff
@@ -267,7 +267,11 @@ class Command(BaseCommand):
     def _backdate(self, ticket_id: int, back: timedelta) -> None:
         """Shift a new ticket's whole history into the past, so the demo has ages and SLAs."""
         Ticket.objects.filter(pk=ticket_id).update(
-            created_at=F("created_at") - back, updated_at=F("updated_at") - back
+            created_at=F("created_at") - back,
+            updated_at=F("updated_at") - back,
+            first_responded_at=F("first_responded_at") - back,
+            resolved_at=F("resolved_at") - back,
+            closed_at=F("closed_at") - back,
         )
         TicketEvent.objects.filter(ticket_id=ticket_id).update(created_at=F("created_at") - back)
         clocks = SlaClock.objects.filter(ticket_id=ticket_id)
