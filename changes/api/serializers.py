@@ -10,6 +10,7 @@ from rest_framework import serializers
 from accounts.models import Team, User
 from accounts.roles import DESK_ROLES
 from catalogue.models import Service
+from core.api.fields import DateInput, DateTimeInput
 from tickets.api.serializers import TeamRefSerializer, UserRefSerializer
 from tickets.choices import ApprovalDecision, Priority, TicketState
 from tickets.models import Approval
@@ -258,8 +259,8 @@ class ChangeCreateInput(serializers.Serializer):
     implementation_plan = serializers.CharField(required=False, allow_blank=True, default="")
     backout_plan = serializers.CharField(required=False, allow_blank=True, default="")
     test_plan = serializers.CharField(required=False, allow_blank=True, default="")
-    planned_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    planned_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    planned_start = DateTimeInput(required=False, allow_null=True, default=None)
+    planned_end = DateTimeInput(required=False, allow_null=True, default=None)
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), required=False, allow_null=True
     )
@@ -279,8 +280,8 @@ class ChangeUpdateInput(serializers.Serializer):
     implementation_plan = serializers.CharField(required=False, allow_blank=True)
     backout_plan = serializers.CharField(required=False, allow_blank=True)
     test_plan = serializers.CharField(required=False, allow_blank=True)
-    planned_start = serializers.DateTimeField(required=False, allow_null=True)
-    planned_end = serializers.DateTimeField(required=False, allow_null=True)
+    planned_start = DateTimeInput(required=False, allow_null=True)
+    planned_end = DateTimeInput(required=False, allow_null=True)
     override_reason = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -308,8 +309,8 @@ class ChangeTransitionInput(serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=Outcome.choices, required=False, allow_blank=True, default=""
     )
-    actual_start = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    actual_end = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    actual_start = DateTimeInput(required=False, allow_null=True, default=None)
+    actual_end = DateTimeInput(required=False, allow_null=True, default=None)
     review_notes = serializers.CharField(required=False, allow_blank=True, default="")
     approvers = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True),
@@ -368,8 +369,8 @@ class ChangeLinkInput(serializers.Serializer):
 
 
 class ConflictQueryInput(serializers.Serializer):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = DateTimeInput()
+    end = DateTimeInput()
     services = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="Comma-separated service ids."
     )
@@ -390,8 +391,8 @@ class ConflictQueryInput(serializers.Serializer):
 
 
 class CalendarQueryInput(serializers.Serializer):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = DateTimeInput()
+    end = DateTimeInput()
     service = serializers.PrimaryKeyRelatedField(
         queryset=Service.objects.all(), required=False, allow_null=True, default=None
     )
@@ -410,11 +411,11 @@ class CalendarQueryInput(serializers.Serializer):
 
 class BlackoutWindowInput(serializers.Serializer):
     name = serializers.CharField(max_length=150)
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = DateTimeInput()
+    end = DateTimeInput()
     timezone = serializers.CharField(max_length=64, default="Europe/London")
     recurrence = serializers.ChoiceField(choices=Recurrence.choices, default=Recurrence.NONE)
-    until = serializers.DateField(required=False, allow_null=True, default=None)
+    until = DateInput(required=False, allow_null=True, default=None)
     services = serializers.PrimaryKeyRelatedField(
         queryset=Service.objects.all(), many=True, required=False, default=list
     )

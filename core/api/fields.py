@@ -92,3 +92,29 @@ def _build(spec: Any) -> serializers.Field:
         return field_class(**{"read_only": True, **kwargs})
     factory: Callable[[], serializers.Field] = spec
     return factory()
+
+
+# ------------------------------------------------------------------ bounded dates
+#: Input dates are kept within these years: arithmetic on them (days, time zones,
+#: recurrences) then never overflows, and nothing on a service desk is planned outside.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+class DateTimeInput(serializers.DateTimeField):
+    """An input datetime between MIN_YEAR and MAX_YEAR."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        parsed = super().to_internal_value(value)
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise serializers.ValidationError(f"Use a date between {MIN_YEAR} and {MAX_YEAR}.")
+        return parsed
+
+
+class DateInput(serializers.DateField):
+    """An input date between MIN_YEAR and MAX_YEAR."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        parsed = super().to_internal_value(value)
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise serializers.ValidationError(f"Use a date between {MIN_YEAR} and {MAX_YEAR}.")
+        return parsed
