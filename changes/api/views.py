@@ -6,12 +6,14 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.conditional import IF_MATCH, PROBLEM, etag_parameter
+from core.api.conditional import expected_version as _expected_version
 from core.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from core.api.pagination import StandardPagination, TicketCursorPagination
 from tickets.api.serializers import TicketEventSerializer
@@ -44,40 +46,13 @@ from .serializers import (
     StandardChangeTemplateSerializer,
 )
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The ETag you read, e.g. "3". A stale version is refused with 412.',
-)
-ETAG = OpenApiParameter(
-    "ETag",
-    str,
-    OpenApiParameter.HEADER,
-    response=True,
-    description="The change's current version, for If-Match.",
-)
+ETAG = etag_parameter("change")
 #: The pk is the ticket id (Change has no `id` field, so spectacular cannot infer it).
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The change's ticket id.")
-PROBLEM = OpenApiResponse(description="Error in the one problem format (type, title, …).")
 
 
 def _etag(change: Change) -> str:
     return f'"{change.ticket.version}"'
-
-
-def _expected_version(request: Request, body_version: int | None) -> int | None:
-    """The version the caller read: the If-Match header (an ETag) or the `version` field."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return body_version
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdecimal():
-        raise exceptions.ValidationError({"If-Match": ['Send the ETag you read, e.g. "3".']})
-    if body_version is not None and body_version != int(value):
-        raise exceptions.ValidationError({"version": ["Differs from the If-Match header."]})
-    return int(value)
 
 
 def _require(allowed: bool) -> None:

@@ -5,12 +5,14 @@ predicates in incidents.permissions; domain errors map to 400/409/412 in core.ap
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.conditional import IF_MATCH, PROBLEM, etag_parameter
+from core.api.conditional import expected_version as _expected_version
 from core.api.fields import expand_related
 from core.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from core.api.pagination import StandardPagination, TicketCursorPagination
@@ -49,41 +51,13 @@ EXPAND_RELATED = {"service": ("ticket__service__owner", "ticket__service__suppor
 #: Create fields only agents may set; a requester always raises for themself.
 AGENT_CREATE_FIELDS = ("requester", "channel", "team", "assignee")
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The ETag you read, e.g. "3". A stale version is refused with 412.',
-)
-ETAG = OpenApiParameter(
-    "ETag",
-    str,
-    OpenApiParameter.HEADER,
-    response=True,
-    description="The incident's current version, for If-Match.",
-)
+ETAG = etag_parameter("incident")
 #: The pk is the ticket id (Incident has no `id` field, so spectacular cannot infer it).
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The incident's ticket id.")
-PROBLEM = OpenApiResponse(description="Error in the one problem format (type, title, …).")
 
 
 def _etag(incident: Incident) -> str:
     return f'"{incident.ticket.version}"'
-
-
-def _expected_version(request: Request, body_version: int | None) -> int | None:
-    """The version the caller read: the If-Match header (an ETag) or the `version` field."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return body_version
-    value = header.strip()
-    value = value.removeprefix("W/").strip('"')
-    if not value.isdecimal():
-        raise exceptions.ValidationError({"If-Match": ['Send the ETag you read, e.g. "3".']})
-    if body_version is not None and body_version != int(value):
-        raise exceptions.ValidationError({"version": ["Differs from the If-Match header."]})
-    return int(value)
 
 
 def _require(allowed: bool) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -19,6 +18,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalogue.models import CatalogueItem
+from core.api.conditional import IF_MATCH, PROBLEM
+from core.api.conditional import expected_version as _expected_version
 from core.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from core.api.pagination import StandardPagination, TicketCursorPagination
 from tickets.api.serializers import TicketEventSerializer
@@ -54,26 +55,7 @@ from .serializers import (
     TaskTransitionInput,
 )
 
-PROBLEM = OpenApiResponse(description="Error in the one problem format (type, title, …).")
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The ETag you read, e.g. "3". A stale version is refused with 412.',
-)
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The ticket id.")
-
-
-def _expected_version(request: Request, body_version: int | None) -> int | None:
-    """The version the caller read: the If-Match header (an ETag) or the `version` field."""
-    header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
-        return body_version
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdecimal():
-        raise exceptions.ValidationError({"If-Match": ['Send the ETag you read, e.g. "3".']})
-    return int(value)
 
 
 def _require(allowed: bool) -> None:
