@@ -24,7 +24,13 @@ from tickets.models import Ticket, TicketEvent
 
 PASSWORD = "demo-pass-2026"
 #: Apps with a `demo.seed(*, people, services, teams)` function, called after the incidents.
-DEMO_MODULES = ["servicerequests.demo", "changes.demo", "tickets.demo", "dashboards.demo"]
+DEMO_MODULES = [
+    "servicerequests.demo",
+    "changes.demo",
+    "integrations.demo",
+    "tickets.demo",
+    "dashboards.demo",
+]
 
 PEOPLE = [
     # username, display name, roles, teams, staff
