@@ -5,7 +5,11 @@ models. Idempotent (marked by the "demo-history" tag).
 The history is written as raw rows, not through the services: the services stamp "now", and
 a demo needs tickets that were answered after forty minutes and resolved two days later.
 Working time is measured with each policy's own business calendar, so the figures are the
-ones the SLA engine would have produced."""
+ones the SLA engine would have produced.
+
+Team OLAs: each team gets an OLA policy (if it has none) and each history incident two
+stretches: the Service Desk holds it until the first reply, then the service's support team
+until resolution (one stretch when they are the same team), measured like the SLA clocks."""
 
 import random
 from datetime import datetime, timedelta
@@ -19,7 +23,7 @@ from catalogue.models import Service
 from incidents.choices import Channel, OutageKind
 from incidents.models import Category, Incident, Outage
 from slas.calendar import business_time_between
-from slas.models import SlaPolicy
+from slas.models import BusinessCalendar, OlaClock, OlaPolicy, SlaPolicy
 from tickets.choices import EventType, TicketKind, TicketState
 from tickets.models import Ticket, TicketEvent
 from tickets.services import ticket_number_next
@@ -127,6 +131,81 @@ def _incident(
     return ticket
 
 
+#: OLA targets of the demo teams (working time); other teams get DEFAULT_OLA.
+OLA_TARGETS = {
+    "Service Desk": timedelta(hours=2),
+    "Network": timedelta(hours=8),
+    "Database": timedelta(hours=8),
+    "Applications": timedelta(hours=12),
+}
+DEFAULT_OLA = timedelta(hours=8)
+
+
+def _ola_policies(teams: dict[str, Team]) -> dict[int, OlaPolicy]:
+    calendar = (
+        BusinessCalendar.objects.filter(name__icontains="office").first()
+        or BusinessCalendar.objects.order_by("pk").first()
+    )
+    if calendar is None:
+        return {}
+    policies = {}
+    for name, team in teams.items():
+        policy, _ = OlaPolicy.objects.get_or_create(
+            team=team,
+            defaults={
+                "target": OLA_TARGETS.get(name, DEFAULT_OLA),
+                "calendar": calendar,
+                "pause_statuses": ["on_hold"],
+            },
+        )
+        policies[team.pk] = policy
+    return policies
+
+
+def _ola_stretch(ticket: Ticket, policy: OlaPolicy, start: datetime, stop: datetime, how: str):
+    worked = business_time_between(policy.calendar.calendar, start, stop)
+    return OlaClock(
+        ticket=ticket,
+        team_id=policy.team_id,
+        policy=policy,
+        target=policy.target,
+        started_at=start,
+        elapsed=worked,
+        stopped_at=stop,
+        stop_reason=how,
+        breached_at=stop if worked > policy.target else None,
+    )
+
+
+@transaction.atomic
+def _olas(teams: dict[str, Team]) -> None:
+    """OLA stretches for the history incidents that have none (see the module docstring)."""
+    policies = _ola_policies(teams)
+    desk = teams.get("Service Desk")
+    if not policies or desk is None or desk.pk not in policies:
+        return
+    history = (
+        Ticket.objects.filter(tags__contains=[TAG], resolved_at__isnull=False)
+        .exclude(ola_clocks__isnull=False)
+        .order_by("pk")
+    )
+    clocks = []
+    for ticket in history.iterator(chunk_size=500):
+        created, responded, resolved = (
+            ticket.created_at,
+            ticket.first_responded_at,
+            ticket.resolved_at,
+        )
+        support = policies.get(ticket.team_id)
+        if support is None or support.team_id == desk.pk or responded is None:
+            clocks.append(_ola_stretch(ticket, policies[desk.pk], created, resolved, "resolved"))
+            continue
+        handed = f"handed to {support.team}"
+        clocks.append(_ola_stretch(ticket, policies[desk.pk], created, responded, handed))
+        clocks.append(_ola_stretch(ticket, support, responded, resolved, "resolved"))
+    OlaClock.objects.bulk_create(clocks, batch_size=1000)
+
+
 @transaction.atomic
 def _history(people: dict[str, User], services: dict[str, Service]) -> None:
     rng = random.Random(2027)
@@ -174,9 +253,11 @@ def _history(people: dict[str, User], services: dict[str, Service]) -> None:
 
 
 def seed(*, people: dict[str, User], services: dict[str, Service], teams: dict[str, Team]) -> None:
-    """Sixty days of history, Maria's weekly report, and the read models built."""
+    """Sixty days of history with team OLA stretches, Maria's weekly report, and the read
+    models built."""
     if not Ticket.objects.filter(tags__contains=[TAG]).exists():
         _history(people, services)
+    _olas(teams)
     manager = people.get("maria")
     if manager is not None:
         ReportSubscription.objects.get_or_create(

@@ -2,12 +2,14 @@
 
 A key is claimed by inserting its row (unique per user and key) before the create runs, in
 its own short transaction, so a concurrent retry sees the claim and gets 409 instead of
-creating twice. A claim left by a crashed request is taken over after IN_PROGRESS_TIMEOUT."""
+creating twice. A claim left by a crashed request is taken over after IN_PROGRESS_TIMEOUT;
+while its request runs, the claim row is locked (`hold`), so a slow request is never taken
+over, and a retry meanwhile gets 409 at once (NOWAIT) instead of waiting."""
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from core.api.idempotency import IdempotencyInProgress, IdempotencyKeyReused, StoredResponse
@@ -15,6 +17,8 @@ from core.api.idempotency import IdempotencyInProgress, IdempotencyKeyReused, St
 from .models import IdempotencyRecord
 
 IN_PROGRESS_TIMEOUT = timedelta(seconds=60)
+#: PostgreSQL's SQLSTATE for a NOWAIT lock that is held by another transaction.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _retention() -> timedelta:
@@ -25,9 +29,23 @@ class DatabaseIdempotencyStore:
     def begin(
         self, *, user_id: int, key: str, fingerprint: str, method: str, path: str
     ) -> StoredResponse | None:
+        try:
+            return self._begin(
+                user_id=user_id, key=key, fingerprint=fingerprint, method=method, path=path
+            )
+        except DatabaseError as exc:
+            # The claim row is locked: its request is running now (see `hold`).
+            if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise IdempotencyInProgress() from None
+            raise
+
+    def _begin(
+        self, *, user_id: int, key: str, fingerprint: str, method: str, path: str
+    ) -> StoredResponse | None:
         now = timezone.now()
         with transaction.atomic():
-            record, created = IdempotencyRecord.objects.select_for_update().get_or_create(
+            claims = IdempotencyRecord.objects.select_for_update(nowait=True)
+            record, created = claims.get_or_create(
                 user_id=user_id,
                 key=key,
                 defaults={
@@ -57,6 +75,14 @@ class DatabaseIdempotencyStore:
                 body=record.response_body,
                 headers=dict(record.response_headers),
             )
+
+    def hold(self, *, user_id: int, key: str) -> None:
+        """Lock the claim row until the caller's transaction ends."""
+        list(
+            IdempotencyRecord.objects.select_for_update()
+            .filter(user_id=user_id, key=key)
+            .values_list("pk", flat=True)
+        )
 
     def finish(self, *, user_id: int, key: str, response: StoredResponse | None) -> None:
         records = IdempotencyRecord.objects.filter(

@@ -12,7 +12,7 @@ from urllib.parse import unquote_to_bytes
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from core.api.errors import problem
+from core.api.errors import BUSINESS_RULE, problem
 
 API_PREFIX = "/api/"
 TEXT_BODIES = ("application/json", "application/x-www-form-urlencoded")
@@ -37,6 +37,8 @@ class ApiInputGuardMiddleware:
                     title="Bad request",
                     detail=f"The {where} contains a NUL character, which is not accepted.",
                     errors={where: ["NUL characters are not accepted."]},
+                    # A rule of the store (PostgreSQL text), not one the schema states.
+                    type_=BUSINESS_RULE,
                 )
                 return JsonResponse(body, status=400)
         return self.get_response(request)

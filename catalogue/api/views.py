@@ -1,8 +1,10 @@
 """Catalogue API: read-only, and only what the caller may order (hidden items answer 404)."""
 
+import re
+
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import exceptions, viewsets
 
 from ..models import CatalogueItem, Category, Service
 from .serializers import (
@@ -45,8 +47,11 @@ class CatalogueItemViewSet(viewsets.ReadOnlyModelViewSet):
             .prefetch_related("approval_stages__team", "approval_stages__user", "variables")
             .order_by("order", "name", "pk")
         )
-        category = self.request.query_params.get("category", "")
-        if category.isdecimal():
+        category = self.request.query_params.get("category")
+        if category is not None:
+            # The schema says an integer: anything else is refused, not ignored.
+            if not re.fullmatch(r"-?[0-9]{1,18}", category):
+                raise exceptions.ValidationError({"category": ["Give a category id."]})
             items = items.filter(Q(category_id=category) | Q(category__parent_id=category))
         text = self.request.query_params.get("q", "").strip()
         if text:

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from accounts.models import Team, User
 from accounts.roles import DESK_ROLES
 from catalogue.models import Service
-from core.api.fields import DateInput, DateTimeInput
+from core.api.fields import DateInput, DateTimeInput, FieldsExpandMixin
 from tickets.api.serializers import TeamRefSerializer, UserRefSerializer
 from tickets.choices import ApprovalDecision, Priority, TicketState
 from tickets.models import Approval
@@ -72,7 +72,10 @@ class ApprovalSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ChangeSerializer(serializers.ModelSerializer):
+class ChangeSerializer(FieldsExpandMixin, serializers.ModelSerializer):
+    """A change. `?fields=` picks fields; `?expand=services,template` gives the whole
+    services and standard template instead of their ids and names."""
+
     id = serializers.IntegerField(source="pk", read_only=True)
     number = serializers.CharField(source="ticket.number", read_only=True)
     title = serializers.CharField(source="ticket.title", read_only=True)
@@ -146,6 +149,11 @@ class ChangeSerializer(serializers.ModelSerializer):
             "allowed_transitions",
         ]
         read_only_fields = fields
+        expandable_fields = {
+            "services": ("catalogue.api.serializers.ServiceSerializer", {"many": True}),
+            # A zero-argument callable: the template serializer is defined further down.
+            "template": lambda: StandardChangeTemplateSerializer(read_only=True, allow_null=True),
+        }
 
 
 class ConflictChangeSerializer(serializers.Serializer):
@@ -371,8 +379,12 @@ class ChangeLinkInput(serializers.Serializer):
 class ConflictQueryInput(serializers.Serializer):
     start = DateTimeInput()
     end = DateTimeInput()
-    services = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Comma-separated service ids."
+    services = serializers.RegexField(
+        r"^[0-9]+(,[0-9]+)*$",
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Comma-separated service ids.",
     )
     exclude = serializers.IntegerField(
         required=False, help_text="A change to leave out (the one being rescheduled)."
@@ -386,7 +398,7 @@ class ConflictQueryInput(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] <= attrs["start"]:
-            raise serializers.ValidationError({"end": "Must be after start."})
+            raise serializers.ValidationError({"end": "Must be after start."}, code="business_rule")
         return attrs
 
 
@@ -403,9 +415,11 @@ class CalendarQueryInput(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] <= attrs["start"]:
-            raise serializers.ValidationError({"end": "Must be after start."})
+            raise serializers.ValidationError({"end": "Must be after start."}, code="business_rule")
         if (attrs["end"] - attrs["start"]).days > 92:
-            raise serializers.ValidationError({"end": "Ask for at most 92 days at a time."})
+            raise serializers.ValidationError(
+                {"end": "Ask for at most 92 days at a time."}, code="business_rule"
+            )
         return attrs
 
 

@@ -12,8 +12,16 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.conditional import IF_MATCH, PROBLEM, etag_parameter
+from core.api.conditional import (
+    IF_MATCH,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    PROBLEM,
+    detail_response,
+    etag_parameter,
+)
 from core.api.conditional import expected_version as _expected_version
+from core.api.fields import expand_related
 from core.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from core.api.pagination import StandardPagination, TicketCursorPagination
 from tickets.api.serializers import TicketEventSerializer
@@ -60,17 +68,25 @@ def _require(allowed: bool) -> None:
         raise exceptions.PermissionDenied()
 
 
-def _with_details(queryset: QuerySet[Change]) -> QuerySet[Change]:
+#: prefetch_related paths of each `?expand=` name.
+EXPAND_RELATED = {
+    "services": ("services__owner", "services__support_team"),
+    "template": ("template__services",),
+}
+
+
+def _with_details(queryset: QuerySet[Change], request: Request) -> QuerySet[Change]:
     return (
         queryset.for_list()
         .select_related("template")
         .prefetch_related(
+            *expand_related(request, EXPAND_RELATED),
             Prefetch(
                 "ticket__approvals",
                 queryset=Approval.objects.select_related(
                     "approver", "approver_team", "decided_by"
                 ).order_by("stage", "pk"),
-            )
+            ),
         )
     )
 
@@ -83,7 +99,7 @@ class ChangeViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = TicketCursorPagination
 
     def get_queryset(self) -> QuerySet[Change]:
-        return _with_details(Change.objects.visible_to(self.request.user))
+        return _with_details(Change.objects.visible_to(self.request.user), self.request)
 
     def _validated(self, input_class: type, request: Request, data: Any = None) -> dict[str, Any]:
         serializer = input_class(
@@ -94,15 +110,18 @@ class ChangeViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _written(self, change: Change, status_code: int = status.HTTP_200_OK) -> Response:
         """Re-read what a service wrote with the list's joins, and answer with its ETag."""
-        change = _with_details(Change.objects.all()).get(pk=change.pk)
+        change = _with_details(Change.objects.all(), self.request).get(pk=change.pk)
         serializer = self.get_serializer(change)
         return Response(serializer.data, status=status_code, headers={"ETag": _etag(change)})
 
     # ------------------------------------------------------------------ reads
-    @extend_schema(parameters=[ID, ETAG])
+    @extend_schema(
+        parameters=[ID, ETAG, IF_NONE_MATCH],
+        responses={200: ChangeSerializer, 304: NOT_MODIFIED},
+    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         change = self.get_object()
-        return Response(self.get_serializer(change).data, headers={"ETag": _etag(change)})
+        return detail_response(request, _etag(change), lambda: self.get_serializer(change).data)
 
     # ------------------------------------------------------------------ writes
     @extend_schema(
@@ -265,7 +284,10 @@ class ChangeViewSet(viewsets.ReadOnlyModelViewSet):
         _require(permissions.can_work(request.user, change))
         data = self._validated(ChangeCommentInput, request)
         event = services.change_comment(change=change, by=request.user, body=data["body"])
-        return Response(TicketEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TicketEventSerializer(event, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         request=ChangeCommentInput,
@@ -281,7 +303,10 @@ class ChangeViewSet(viewsets.ReadOnlyModelViewSet):
         event = services.change_comment(
             change=change, by=request.user, body=data["body"], public=False
         )
-        return Response(TicketEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TicketEventSerializer(event, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         request=None, responses=TicketEventSerializer(many=True), parameters=[ID], filters=False
@@ -298,7 +323,9 @@ class ChangeViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("created_at", "pk")
         )
         page = self.paginate_queryset(entries)
-        return self.get_paginated_response(TicketEventSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            TicketEventSerializer(page, many=True, context={"request": request}).data
+        )
 
     @extend_schema(
         request=None,

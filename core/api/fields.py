@@ -97,6 +97,8 @@ def _build(spec: Any) -> serializers.Field:
 # ------------------------------------------------------------------ bounded dates
 #: Input dates are kept within these years: arithmetic on them (days, time zones,
 #: recurrences) then never overflows, and nothing on a service desk is planned outside.
+#: A rule the schema's `date-time` format cannot state, so a BUSINESS_RULE refusal
+#: (core.api.errors).
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
@@ -106,7 +108,9 @@ class DateTimeInput(serializers.DateTimeField):
     def to_internal_value(self, value: Any) -> Any:
         parsed = super().to_internal_value(value)
         if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            raise serializers.ValidationError(f"Use a date between {MIN_YEAR} and {MAX_YEAR}.")
+            raise serializers.ValidationError(
+                f"Use a date between {MIN_YEAR} and {MAX_YEAR}.", code="business_rule"
+            )
         return parsed
 
 
@@ -116,5 +120,7 @@ class DateInput(serializers.DateField):
     def to_internal_value(self, value: Any) -> Any:
         parsed = super().to_internal_value(value)
         if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            raise serializers.ValidationError(f"Use a date between {MIN_YEAR} and {MAX_YEAR}.")
+            raise serializers.ValidationError(
+                f"Use a date between {MIN_YEAR} and {MAX_YEAR}.", code="business_rule"
+            )
         return parsed

@@ -8,6 +8,11 @@ Decorate a view method with `@idempotent`. When the caller sends the header:
 - the same key while the first request is still running is refused with 409.
 A request that fails (4xx/5xx) is forgotten, so the caller may retry it with the same key.
 
+The create and the stored answer commit in one transaction: a crash between them loses
+both, so a retry after the claim times out creates once, never twice. While that
+transaction runs the store holds the claim (a row lock), so a slow request is never taken
+over as abandoned; a concurrent retry is refused with 409 at once.
+
 The store is pluggable (settings.API_IDEMPOTENCY_STORE, a dotted path) so this module stays
 domain-free; the integrations app provides the database store."""
 
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
@@ -77,6 +83,10 @@ class IdempotencyStore(Protocol):
 
     def finish(self, *, user_id: int, key: str, response: StoredResponse | None) -> None:
         """Store the answer, or forget the claim (None) so the key may be retried."""
+
+    def hold(self, *, user_id: int, key: str) -> None:
+        """Optional: keep the claim from being taken over until the current transaction
+        ends (called inside it, before the create runs)."""
 
 
 @functools.cache
@@ -144,14 +154,23 @@ def idempotent(method: Callable[..., Response]) -> Callable[..., Response]:
             headers = {**replay.headers, REPLAYED_HEADER: "true"}
             return Response(replay.body, status=replay.status_code, headers=headers)
         try:
-            response = method(view, request, *args, **kwargs)
+            # One transaction for the create and its stored answer (module docstring); the
+            # services' own atomic blocks become savepoints, their on_commit hooks wait for it.
+            with transaction.atomic():
+                hold = getattr(store, "hold", None)
+                if hold is not None:
+                    hold(user_id=user_id, key=key)
+                response = method(view, request, *args, **kwargs)
+                ok = 200 <= response.status_code < 300
+                if ok:
+                    store.finish(user_id=user_id, key=key, response=_stored(response))
         except BaseException:
             # Release the claim so the caller may retry; never mask the original error.
             with contextlib.suppress(Exception):
                 store.finish(user_id=user_id, key=key, response=None)
             raise
-        ok = 200 <= response.status_code < 300
-        store.finish(user_id=user_id, key=key, response=_stored(response) if ok else None)
+        if not ok:
+            store.finish(user_id=user_id, key=key, response=None)
         return response
 
     return wrapper

@@ -72,10 +72,23 @@ def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -
                 errors.update(WRITE_ERRORS)
             _document_errors(operation["responses"], errors)
             _document_fields(operation, schemas)
+            _document_number_bounds(operation)
     for name in REGISTRY:
         if name in schemas:
             schemas[name].pop("required", None)
     return result
+
+
+#: django-filter's NumberFilter refuses numbers beyond these (its form field's bounds).
+NUMBER_FILTER_BOUND = 1e50
+
+
+def _document_number_bounds(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("in") == "query" and schema.get("type") == "number":
+            schema.setdefault("minimum", -NUMBER_FILTER_BOUND)
+            schema.setdefault("maximum", NUMBER_FILTER_BOUND)
 
 
 def _document_errors(responses: dict[str, Any], errors: dict[str, str]) -> None:
@@ -141,6 +154,15 @@ def _document_fields(operation: dict[str, Any], schemas: dict[str, Any]) -> None
 
 # ------------------------------------------------------------------ read-only fields
 class AutoSchema(SpectacularAutoSchema):
+    def map_parsers(self) -> list[str]:
+        """Request bodies are documented as JSON only: a form encoding cannot carry null,
+        nested objects or lists of ids, so the schema would promise bodies the server cannot
+        read. Forms are still parsed (older clients); an operation that needs multipart
+        (files) names its media types itself in extend_schema(request={…})."""
+        media_types = super().map_parsers()
+        json_only = [m for m in media_types if m == "application/json"]
+        return json_only or media_types
+
     def _map_serializer_field(
         self, field: Any, direction: str, bypass_extensions: bool = False
     ) -> Any:

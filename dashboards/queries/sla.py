@@ -18,6 +18,7 @@ from .. import charts, drill
 from ..charts import Cell, ChartSpec, Table
 from ..periods import Period, day_start
 from ..scope import Scope
+from .ola import ola_table
 from .reader import Measures, RollupReader
 
 METRICS = (("resp", "response", "Response"), ("res", "resolution", "Resolution"))
@@ -310,5 +311,6 @@ def sla_overview(*, period: Period, scope: Scope, now: datetime, granularity: st
             names=lambda p: str(Priority(p).label),
             narrow=lambda p: scope.narrowed(priority=p),
         ),
+        ola_table(period=period, scope=scope),
     ]
     return overview

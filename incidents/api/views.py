@@ -11,7 +11,14 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.conditional import IF_MATCH, PROBLEM, etag_parameter
+from core.api.conditional import (
+    IF_MATCH,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    PROBLEM,
+    detail_response,
+    etag_parameter,
+)
 from core.api.conditional import expected_version as _expected_version
 from core.api.fields import expand_related
 from core.api.idempotency import IDEMPOTENCY_KEY, idempotent
@@ -100,11 +107,13 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(serializer.data, status=status_code, headers={"ETag": _etag(incident)})
 
     # ------------------------------------------------------------------ reads
-    @extend_schema(parameters=[ID, ETAG])
+    @extend_schema(
+        parameters=[ID, ETAG, IF_NONE_MATCH],
+        responses={200: IncidentSerializer, 304: NOT_MODIFIED},
+    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incident = self.get_object()
-        serializer = self.get_serializer(incident)
-        return Response(serializer.data, headers={"ETag": _etag(incident)})
+        return detail_response(request, _etag(incident), lambda: self.get_serializer(incident).data)
 
     # ------------------------------------------------------------------ writes
     @extend_schema(
@@ -242,7 +251,10 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         _require(permissions.can_comment(request.user, incident))
         data = self._validated(IncidentCommentInput, request)
         event = incident_comment(incident=incident, by=request.user, body=data["body"])
-        return Response(TicketEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TicketEventSerializer(event, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         request=IncidentCommentInput,
@@ -258,7 +270,10 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         event = incident_comment(
             incident=incident, by=request.user, body=data["body"], public=False
         )
-        return Response(TicketEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TicketEventSerializer(event, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         request=None, responses=TicketEventSerializer(many=True), parameters=[ID], filters=False
@@ -279,5 +294,5 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("created_at", "pk")
         )
         page = self.paginate_queryset(events)
-        serializer = TicketEventSerializer(page, many=True)
+        serializer = TicketEventSerializer(page, many=True, context={"request": request})
         return self.get_paginated_response(serializer.data)

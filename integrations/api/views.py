@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -81,6 +82,9 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
+    # Alertmanager posts JSON; a form encoding cannot carry the nested alerts (so the schema
+    # must not offer one).
+    parser_classes = [JSONParser]
     pagination_class = TicketCursorPagination
     queryset = Alert.objects.none()
 

@@ -10,6 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team, User
+from catalogue.models import Service
+from core.api.fields import FieldsExpandMixin
 from tickets.api.serializers import TeamRefSerializer, UserRefSerializer
 from tickets.choices import Priority, TicketState
 from tickets.models import Approval
@@ -70,13 +72,32 @@ class TaskRefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RequestServiceRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+#: `?expand=service`: the whole service instead of its id and name (a superset of the ref).
+EXPAND_SERVICE = {
+    "service": (
+        "catalogue.api.serializers.ServiceSerializer",
+        {"source": "ticket.service", "allow_null": True},
+    )
+}
+
+
 class ItemRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(help_text="The item's name when it was ordered.")
     form_version = serializers.IntegerField()
 
 
-class ServiceRequestSerializer(serializers.ModelSerializer):
+class ServiceRequestSerializer(FieldsExpandMixin, serializers.ModelSerializer):
+    """A service request. `?fields=` picks fields; `?expand=service` gives the whole
+    service."""
+
     id = serializers.IntegerField(source="pk", read_only=True)
     number = serializers.CharField(source="ticket.number", read_only=True)
     title = serializers.CharField(source="ticket.title", read_only=True)
@@ -90,6 +111,7 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
     answers_display = serializers.SerializerMethodField()
     requester = UserRefSerializer(source="ticket.requester", read_only=True)
     requested_for = UserRefSerializer(read_only=True)
+    service = RequestServiceRefSerializer(source="ticket.service", read_only=True, allow_null=True)
     team = TeamRefSerializer(source="ticket.team", read_only=True, allow_null=True)
     assignee = UserRefSerializer(source="ticket.assignee", read_only=True, allow_null=True)
     approvals = RequestApprovalSerializer(source="ticket.approvals", many=True, read_only=True)
@@ -120,6 +142,7 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
             "quantity",
             "requester",
             "requested_for",
+            "service",
             "team",
             "assignee",
             "approval_stage",
@@ -136,6 +159,7 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+        expandable_fields = EXPAND_SERVICE
 
     @extend_schema_field(ItemRefSerializer)
     def get_item(self, request: ServiceRequest) -> dict[str, Any]:
@@ -176,7 +200,10 @@ class MyApprovalSerializer(RequestApprovalSerializer):
         read_only_fields = fields
 
 
-class FulfilmentTaskSerializer(serializers.ModelSerializer):
+class FulfilmentTaskSerializer(FieldsExpandMixin, serializers.ModelSerializer):
+    """A fulfilment task. `?fields=` picks fields; `?expand=service` gives the whole
+    service."""
+
     id = serializers.IntegerField(source="pk", read_only=True)
     number = serializers.CharField(source="ticket.number", read_only=True)
     title = serializers.CharField(source="ticket.title", read_only=True)
@@ -189,6 +216,7 @@ class FulfilmentTaskSerializer(serializers.ModelSerializer):
     )
     request = serializers.CharField(source="request.ticket.number", read_only=True)
     request_id = serializers.IntegerField(read_only=True)
+    service = RequestServiceRefSerializer(source="ticket.service", read_only=True, allow_null=True)
     team = TeamRefSerializer(source="ticket.team", read_only=True, allow_null=True)
     assignee = UserRefSerializer(source="ticket.assignee", read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(source="ticket.created_at", read_only=True)
@@ -215,6 +243,7 @@ class FulfilmentTaskSerializer(serializers.ModelSerializer):
             "waits_for_previous",
             "request",
             "request_id",
+            "service",
             "team",
             "assignee",
             "created_at",
@@ -224,6 +253,7 @@ class FulfilmentTaskSerializer(serializers.ModelSerializer):
             "allowed_transitions",
         ]
         read_only_fields = fields
+        expandable_fields = EXPAND_SERVICE
 
 
 # ------------------------------------------------------------------ input
@@ -262,6 +292,17 @@ class ServiceRequestCreateInput(serializers.Serializer):
         help_text="Who it is for (default: yourself).",
     )
     quantity = serializers.IntegerField(min_value=1, max_value=1000, default=1)
+
+
+class ServiceRequestMultipartInput(ServiceRequestCreateInput):
+    """The same order as multipart/form-data (to attach files), as the schema describes it:
+    a form field cannot carry null, so `requested_for` is an id or left out."""
+
+    requested_for = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        help_text="Who it is for (default: yourself).",
+    )
 
 
 class ReasonInput(serializers.Serializer):

@@ -18,8 +18,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalogue.models import CatalogueItem
-from core.api.conditional import IF_MATCH, PROBLEM
+from core.api.conditional import (
+    IF_MATCH,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    PROBLEM,
+    detail_response,
+    etag_parameter,
+    version_etag,
+)
 from core.api.conditional import expected_version as _expected_version
+from core.api.fields import expand_related
 from core.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from core.api.pagination import StandardPagination, TicketCursorPagination
 from tickets.api.serializers import TicketEventSerializer
@@ -49,6 +58,7 @@ from .serializers import (
     MyApprovalSerializer,
     ReasonInput,
     ServiceRequestCreateInput,
+    ServiceRequestMultipartInput,
     ServiceRequestSerializer,
     TaskAssignInput,
     TaskCommentInput,
@@ -56,6 +66,12 @@ from .serializers import (
 )
 
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The ticket id.")
+#: select_related paths of each `?expand=` name (requests and tasks alike).
+EXPAND_RELATED = {"service": ("ticket__service__owner", "ticket__service__support_team")}
+#: A join for_list() already makes: `select_related()` with no names would instead replace
+#: for_list()'s joins with "every non-null foreign key".
+_SAME = ("ticket",)
+TASK_EXPAND_RELATED = {"service": ("ticket__service__owner", "ticket__service__support_team")}
 
 
 def _require(allowed: bool) -> None:
@@ -69,13 +85,17 @@ def _validated(input_class: type, request: Request) -> dict[str, Any]:
     return dict(data.validated_data)
 
 
-def _requests() -> QuerySet[ServiceRequest]:
+def _requests(request: Request) -> QuerySet[ServiceRequest]:
     approvals = Approval.objects.select_related("approver", "approver_team", "decided_by")
     tasks = FulfilmentTask.objects.select_related("ticket__team", "ticket__assignee").order_by(
         "order", "pk"
     )
-    return ServiceRequest.objects.for_list().prefetch_related(
-        Prefetch("ticket__approvals", queryset=approvals), Prefetch("tasks", queryset=tasks)
+    return (
+        ServiceRequest.objects.for_list()
+        .select_related(*expand_related(request, EXPAND_RELATED) or _SAME)
+        .prefetch_related(
+            Prefetch("ticket__approvals", queryset=approvals), Prefetch("tasks", queryset=tasks)
+        )
     )
 
 
@@ -89,22 +109,27 @@ class ServiceRequestViewSet(viewsets.ReadOnlyModelViewSet):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> QuerySet[ServiceRequest]:
-        return _requests().visible_to(self.request.user)
+        return _requests(self.request).visible_to(self.request.user)
 
     def _written(self, request: ServiceRequest, code: int = status.HTTP_200_OK) -> Response:
-        fresh = _requests().get(pk=request.pk)
+        fresh = _requests(self.request).get(pk=request.pk)
         data = self.get_serializer(fresh).data
         return Response(data, status=code, headers={"ETag": f'"{fresh.ticket.version}"'})
 
-    @extend_schema(parameters=[ID])
+    @extend_schema(
+        parameters=[ID, etag_parameter("request"), IF_NONE_MATCH],
+        responses={200: ServiceRequestSerializer, 304: NOT_MODIFIED},
+    )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object()
-        return Response(self.get_serializer(obj).data, headers={"ETag": f'"{obj.ticket.version}"'})
+        return detail_response(
+            request, version_etag(obj.ticket.version), lambda: self.get_serializer(obj).data
+        )
 
     @extend_schema(
         request={
             "application/json": ServiceRequestCreateInput,
-            "multipart/form-data": ServiceRequestCreateInput,
+            "multipart/form-data": ServiceRequestMultipartInput,
         },
         responses={201: ServiceRequestSerializer, 400: PROBLEM, 403: PROBLEM},
         parameters=[IDEMPOTENCY_KEY],
@@ -117,7 +142,9 @@ class ServiceRequestViewSet(viewsets.ReadOnlyModelViewSet):
         data = _validated(ServiceRequestCreateInput, request)
         item = CatalogueItem.objects.orderable_by(request.user).filter(pk=data["item"]).first()
         if item is None:
-            raise exceptions.ValidationError({"item": ["No item you may order has this id."]})
+            raise exceptions.ValidationError(
+                {"item": ["No item you may order has this id."]}, code="business_rule"
+            )
         files = {key: request.FILES.getlist(key) for key in request.FILES}
         try:
             created = service_request_submit(
@@ -178,7 +205,10 @@ class ServiceRequestViewSet(viewsets.ReadOnlyModelViewSet):
         _require(permissions.can_comment(request.user, obj))
         data = _validated(CommentInput, request)
         event = service_request_comment(request=obj, by=request.user, body=data["body"])
-        return Response(TicketEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TicketEventSerializer(event, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 @extend_schema_view(
@@ -205,7 +235,10 @@ class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self) -> QuerySet[Approval]:
         user = self.request.user
         if self.action == "list":
-            if self.request.query_params.get("state") == "decided":
+            state = self.request.query_params.get("state", "pending")
+            if state not in ("pending", "decided"):  # the schema's enum: refused, not ignored
+                raise exceptions.ValidationError({"state": ["Give pending or decided."]})
+            if state == "decided":
                 approvals = approvals_decided_by(user)
             else:
                 approvals = approvals_waiting_on(user)
@@ -241,7 +274,6 @@ class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(self.get_serializer(self.get_queryset().get(pk=approval.pk)).data)
 
 
-@extend_schema_view(retrieve=extend_schema(parameters=[ID]))
 class FulfilmentTaskViewSet(viewsets.ReadOnlyModelViewSet):
     """Fulfilment tasks the caller may see (their teams', assigned to them)."""
 
@@ -250,10 +282,28 @@ class FulfilmentTaskViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = TicketCursorPagination
 
     def get_queryset(self) -> QuerySet[FulfilmentTask]:
-        return FulfilmentTask.objects.visible_to(self.request.user).for_list()
+        return (
+            FulfilmentTask.objects.visible_to(self.request.user)
+            .for_list()
+            .select_related("ticket__service", *expand_related(self.request, TASK_EXPAND_RELATED))
+        )
+
+    @extend_schema(
+        parameters=[ID, etag_parameter("task"), IF_NONE_MATCH],
+        responses={200: FulfilmentTaskSerializer, 304: NOT_MODIFIED},
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        task = self.get_object()
+        return detail_response(
+            request, version_etag(task.ticket.version), lambda: self.get_serializer(task).data
+        )
 
     def _written(self, task: FulfilmentTask) -> Response:
-        fresh = FulfilmentTask.objects.for_list().get(pk=task.pk)
+        fresh = (
+            FulfilmentTask.objects.for_list()
+            .select_related("ticket__service", *expand_related(self.request, TASK_EXPAND_RELATED))
+            .get(pk=task.pk)
+        )
         return Response(
             self.get_serializer(fresh).data, headers={"ETag": f'"{fresh.ticket.version}"'}
         )
@@ -310,4 +360,7 @@ class FulfilmentTaskViewSet(viewsets.ReadOnlyModelViewSet):
         _require(permissions.can_work_task(request.user, task))
         data = _validated(TaskCommentInput, request)
         event = task_comment(task=task, by=request.user, body=data["body"], public=data["public"])
-        return Response(TicketEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TicketEventSerializer(event, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )

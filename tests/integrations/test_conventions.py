@@ -357,3 +357,101 @@ def test_a_number_that_is_not_ascii_digits_is_not_a_server_error(agent_client, i
 
     assert listed.json()["results"] == []
     assert_problem(written, 400)
+
+
+# ------------------------------------------------------------------ strict queries
+@pytest.mark.parametrize("value", ["0", "101", "abc", "", "1.5", "٣"])
+def test_a_page_size_out_of_range_or_not_a_number_is_400(requester_client, value):
+    for url in ("/api/v1/incidents/", "/api/v1/catalogue/items/"):
+        response = requester_client.get(url, {"page_size": value})
+        assert "page_size" in assert_problem(response, 400)["errors"], url
+
+
+def test_a_page_size_in_range_is_used(requester_client, requester):
+    for n in range(3):
+        incident_create(requester=requester, by=requester, title=f"Issue {n}")
+    response = requester_client.get("/api/v1/incidents/", {"page_size": "2"})
+    assert len(response.json()["results"]) == 2
+
+
+def test_an_empty_value_of_a_typed_filter_is_400_but_empty_text_is_no_filter(
+    requester_client, incident
+):
+    empty_choice = requester_client.get("/api/v1/incidents/?status=")
+    empty_id = requester_client.get("/api/v1/tickets/?team=")
+    empty_date = requester_client.get("/api/v1/tickets/?created_before=")
+    empty_text = requester_client.get("/api/v1/tickets/?q=")
+
+    assert "status" in assert_problem(empty_choice, 400)["errors"]
+    assert "team" in assert_problem(empty_id, 400)["errors"]
+    assert "created_before" in assert_problem(empty_date, 400)["errors"]
+    assert empty_text.status_code == 200
+    assert [t["id"] for t in empty_text.json()["results"]] == [incident.pk]
+
+
+def test_the_schema_states_the_page_size_range(requester_client):
+    schema = requester_client.get("/api/schema/?format=json").json()
+    parameters = schema["paths"]["/api/v1/incidents/"]["get"]["parameters"]
+    page_size = next(p for p in parameters if p["name"] == "page_size")
+    assert page_size["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
+
+
+# ------------------------------------------------------------------ business-rule refusals
+def test_a_rule_the_schema_cannot_state_is_a_business_rule_400(agent_client, incident):
+    unknown_team = agent_client.get("/api/v1/tickets/", {"team": 999999})
+    rule = agent_client.post(
+        f"/api/v1/incidents/{incident.pk}/priority/", {"priority": 1}, format="json"
+    )
+    too_early = agent_client.get(
+        "/api/v1/changes/conflicts/",
+        {"start": "1800-01-01T00:00:00Z", "end": "1800-01-02T00:00:00Z"},
+    )
+
+    for response in (unknown_team, rule, too_early):
+        assert assert_problem(response, 400)["type"].endswith("/business-rule")
+
+
+def test_a_request_that_breaks_the_schema_is_a_plain_validation_400(agent_client):
+    missing = agent_client.post("/api/v1/incidents/", {}, format="json")
+    wrong_type = agent_client.get("/api/v1/tickets/", {"page_size": "x"})
+
+    for response in (missing, wrong_type):
+        body = assert_problem(response, 400)
+        assert body["type"].endswith("/validation-failed")
+        assert body["title"] == "Validation failed"
+
+
+def test_alerts_take_json_only(monitoring_client):
+    form = monitoring_client.post("/api/v1/alerts/", {"alerts": "x"})
+    assert_problem(form, 415)
+
+
+def test_typed_query_parameters_are_refused_not_ignored(agent_client):
+    for url, name in (
+        ("/api/v1/incidents/?major=900.0", "major"),
+        ("/api/v1/catalogue/categories/?page=", "page"),
+        ("/api/v1/catalogue/categories/?page=-3", "page"),
+        ("/api/v1/catalogue/items/?category=x", "category"),
+        ("/api/v1/approvals/?state=maybe", "state"),
+    ):
+        assert name in assert_problem(agent_client.get(url), 400)["errors"], url
+    assert agent_client.get("/api/v1/catalogue/items/?category=-5").json()["results"] == []
+    assert agent_client.get("/api/v1/incidents/?major=true").status_code == 200
+
+
+def test_the_schema_documents_json_bodies_and_multipart_only_for_files(agent_client):
+    paths = agent_client.get("/api/schema/?format=json").json()["paths"]
+
+    incident_create = paths["/api/v1/incidents/"]["post"]["requestBody"]["content"]
+    change_transition = paths["/api/v1/changes/{id}/transition/"]["post"]["requestBody"]
+    order = paths["/api/v1/requests/"]["post"]["requestBody"]["content"]
+    page = next(
+        p
+        for p in paths["/api/v1/catalogue/categories/"]["get"]["parameters"]
+        if p["name"] == "page"
+    )
+
+    assert set(incident_create) == {"application/json"}
+    assert set(change_transition["content"]) == {"application/json"}
+    assert set(order) == {"application/json", "multipart/form-data"}
+    assert page["schema"] == {"type": "integer", "minimum": 1}

@@ -80,5 +80,23 @@ class TicketEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TicketEvent
-        fields = ["id", "type", "public", "actor", "body", "data", "created_at"]
+        fields = [
+            "id",
+            "type",
+            "public",
+            "actor",
+            "body",
+            "data",
+            "time_spent_minutes",
+            "created_at",
+        ]
         read_only_fields = fields
+
+    def to_representation(self, instance: TicketEvent) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # Time logged is the desk's internal accounting: requesters (and callers without a
+        # request in the context) get null.
+        request = self.context.get("request")
+        if not getattr(getattr(request, "user", None), "is_agent", False):
+            data["time_spent_minutes"] = None
+        return data
