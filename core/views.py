@@ -9,6 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.generic import ListView
 
+#: The largest page a list shows (the API's limit too).
+MAX_PAGE_SIZE = 100
+
 
 class FilteredListView(ListView):
     """A list page: `get_base_queryset()` (must apply visible_to), an optional django-filter
@@ -22,6 +25,13 @@ class FilteredListView(ListView):
 
     def get_base_queryset(self) -> QuerySet:
         raise NotImplementedError
+
+    def get_paginate_by(self, queryset: QuerySet) -> int:
+        """`?page_size=` from 1 to MAX_PAGE_SIZE; anything else gives the default."""
+        raw = self.request.GET.get("page_size", "")
+        if raw.isascii() and raw.isdecimal() and 1 <= int(raw) <= MAX_PAGE_SIZE:
+            return int(raw)
+        return self.paginate_by
 
     def get_queryset(self) -> QuerySet:
         queryset = self.get_base_queryset()

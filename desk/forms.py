@@ -1,5 +1,8 @@
 """Desk forms: validation and widgets only; the services decide and write."""
 
+import re
+from typing import Any
+
 from django import forms
 from django.db.models import Q, QuerySet
 
@@ -16,6 +19,7 @@ from incidents.choices import (
     ResolutionCode,
 )
 from incidents.models import Category
+from tickets.choices import LinkKind
 
 
 class VersionedForm(forms.Form):
@@ -28,6 +32,13 @@ class ReplyForm(VersionedForm):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     public = forms.BooleanField(required=False, initial=True)
     attachments = MultipleFileField(label="Attach files")
+    time_spent_minutes = forms.IntegerField(
+        label="Time spent (minutes)",
+        required=False,
+        min_value=0,
+        max_value=1440,
+        widget=forms.NumberInput(attrs={"min": 0, "max": 1440, "step": 1, "class": "input-sm"}),
+    )
 
 
 class IncidentFieldsForm(VersionedForm):
@@ -65,15 +76,28 @@ def agents() -> QuerySet[User]:
     ).distinct()
 
 
-class AssignForm(VersionedForm):
+class TeamAssignForm(VersionedForm):
+    """A team and an agent. Rendered for a ticket, the agent list is the team's members (and
+    the current assignee): a short list, never the whole directory."""
+
     team = forms.ModelChoiceField(Team.objects.all(), required=False)
     assignee = forms.ModelChoiceField(agents(), required=False)
-    auto = forms.BooleanField(required=False, label="Let the team's method pick")
 
-    def limit_to_team(self, team: Team | None) -> None:
-        """Offer the team's members first: a short list, whatever the size of the directory."""
+    @classmethod
+    def for_ticket(cls, ticket: Any, version: dict[str, int]) -> "TeamAssignForm":
+        form = cls(initial={**version, "team": ticket.team_id, "assignee": ticket.assignee_id})
+        form.limit_to_team(ticket.team, keep=ticket.assignee_id)
+        return form
+
+    def limit_to_team(self, team: Team | None, keep: int | None = None) -> None:
         if team is not None:
-            self.fields["assignee"].queryset = agents().filter(team_memberships__team=team)
+            self.fields["assignee"].queryset = agents().filter(
+                Q(team_memberships__team=team) | Q(pk=keep)
+            )
+
+
+class AssignForm(TeamAssignForm):
+    auto = forms.BooleanField(required=False, label="Let the team's method pick")
 
 
 class UserLookupField(forms.CharField):
@@ -121,3 +145,56 @@ class IncidentCreateForm(forms.Form):
     team = forms.ModelChoiceField(
         Team.objects.all(), required=False, help_text="Empty: routing rules decide."
     )
+
+
+# ------------------------------------------------------------------ ticket tools (any kind)
+class TagsForm(VersionedForm):
+    tags = forms.CharField(
+        required=False,
+        max_length=2000,
+        help_text="Separated by commas or spaces: lowercase letters, digits and hyphens.",
+    )
+
+    def clean_tags(self) -> list[str]:
+        return [t for t in re.split(r"[,\s]+", self.cleaned_data["tags"]) if t]
+
+
+class WatchForm(forms.Form):
+    watch = forms.BooleanField(required=False)
+
+
+class TicketLinkForm(forms.Form):
+    number = forms.CharField(label="Ticket number", max_length=16)
+    kind = forms.ChoiceField(
+        label="Link",
+        choices=[(LinkKind.RELATED, "Relates to"), (LinkKind.DUPLICATE_OF, "Duplicates")],
+        initial=LinkKind.RELATED,
+    )
+
+
+class CannedReplyForm(forms.Form):
+    """Title, text and scope of a canned reply; `user` limits the teams it may be shared with."""
+
+    title = forms.CharField(max_length=100)
+    body = forms.CharField(
+        label="Text",
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Placeholders: {{ requester.first_name }}, {{ requester.name }}, "
+        "{{ ticket.number }}, {{ ticket.title }}, {{ agent.first_name }}, {{ agent.name }}, "
+        "{{ team.name }}.",
+    )
+    team = forms.ModelChoiceField(
+        Team.objects.none(), required=False, empty_label="— not shared with a team —"
+    )
+    shared_all = forms.BooleanField(label="Share with every agent", required=False)
+
+    def __init__(self, *args: Any, teams: QuerySet[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("team") is not None and data.get("shared_all"):
+            self.add_error("team", "Share with one team or with everyone, not both.")
+        return data

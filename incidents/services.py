@@ -167,7 +167,7 @@ def incident_create(
         )
         if assignee is None:
             _auto_assign(incident=incident, team=team, by=None)
-    incident.save(update_fields=["assignment_reason"])
+            incident.save(update_fields=["assignment_reason"])  # only auto-assignment sets it
     _sync_slas(incident)
     return incident
 
@@ -484,12 +484,20 @@ def incident_comment(
     body: str,
     public: bool = True,
     uploads: Iterable[UploadedFile] = (),
+    time_spent_minutes: int | None = None,
 ) -> TicketEvent:
     """A public reply (requester or agent) or an internal work note (agents only). The first
     public agent reply stamps first_responded_at."""
     if not public and not by.is_agent:
         raise DomainError("Only agents can write work notes.")
-    event = ticket_reply(ticket=incident.ticket, by=by, body=body, public=public, uploads=uploads)
+    event = ticket_reply(
+        ticket=incident.ticket,
+        by=by,
+        body=body,
+        public=public,
+        uploads=uploads,
+        time_spent_minutes=time_spent_minutes,
+    )
     if public:  # the first public agent reply stops the response clock
         incident.refresh_from_db(fields=["status"])
         _sync_slas(incident)

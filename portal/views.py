@@ -16,6 +16,7 @@ from incidents.services import incident_confirm, incident_create, incident_reope
 from tickets.choices import OPEN_STATES, TicketKind
 from tickets.models import Notification, Ticket
 from tickets.notifications import notifications_read
+from tickets.search import search_q
 from tickets.services import ticket_reply
 from tickets.timeline import timeline_for
 
@@ -47,7 +48,7 @@ class MyTicketsView(FilteredListView):
             queryset = queryset.exclude(state__in=OPEN_STATES)
         text = self.request.GET.get("q", "").strip()
         if text:
-            queryset = queryset.filter(Q(number__iexact=text) | Q(title__icontains=text))
+            queryset = queryset.filter(search_q(text))  # a number, or ranked full text
         return queryset.select_related("assignee")
 
 

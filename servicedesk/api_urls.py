@@ -15,6 +15,7 @@ urlpatterns = [
     path("v1/", include("catalogue.api.urls")),
     path("v1/", include("servicerequests.api.urls")),
     path("v1/", include("integrations.api.urls")),
+    path("v1/", include("desk.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
     # Last: any other /api/…/ URL is a JSON 404 (one error format), not the HTML page.

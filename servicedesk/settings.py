@@ -434,3 +434,10 @@ WEBHOOK_RETRY_MAX_COUNTDOWN = 300
 WEBHOOK_SWEEP_GRACE_SECONDS = 30
 # A journal id seen missing is re-read this long (a transaction still running).
 WEBHOOK_OUTBOX_GAP_SECONDS = 300
+
+# ---------------------------------------------------------------- desk collaboration
+# Who else is on a ticket: each agent's presence lives in Redis and expires this many seconds
+# after their page last touched it; pages touch every POLL seconds (and when typing).
+DESK_PRESENCE_TTL_SECONDS = env.int("DESK_PRESENCE_TTL_SECONDS", default=30)
+DESK_PRESENCE_POLL_SECONDS = env.int("DESK_PRESENCE_POLL_SECONDS", default=10)
+DESK_PRESENCE_REDIS_URL = env.str("DESK_PRESENCE_REDIS_URL", default=REDIS_URL)

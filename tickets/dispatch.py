@@ -11,11 +11,12 @@ Rules (the actor never hears about their own action):
   the team when nobody is assigned, hears about the new ticket.
 - assignee / team changed: the new assignee; the new team while nobody is assigned.
 - public reply: requester and assignee (the team when an unassigned ticket gets a requester
-  reply).
+  reply), and the ticket's watchers.
 - work note: only the agents @mentioned who may see the ticket; requesters never.
-- status changed: requester and assignee ("resolved" carries the satisfaction survey; a change
-  moving to scheduled is "change_scheduled"); only the last move of one transaction, and none
-  in the transaction that created the ticket (the acknowledgement says enough).
+- status changed: requester, assignee and watchers ("resolved" carries the satisfaction
+  survey, to the requester only; a change moving to scheduled is "change_scheduled"); only the
+  last move of one transaction, and none in the transaction that created the ticket (the
+  acknowledgement says enough).
 - system codes: sla (warning, breach) → assignee (escalation rules notify others directly);
   approval_requested and sent_to_cab → pending approvers; approval_approved /
   approval_rejected / approval_decided / authorised / retrospective_rejection → requester and
@@ -214,6 +215,13 @@ def _team_lead(ticket: Ticket) -> Any:
     return ticket.team.lead if ticket.team_id else None
 
 
+def _watchers(ticket: Ticket, *, besides: Iterable[Any] = ()) -> list[Any]:
+    """The ticket's active watchers, minus people already in another message of the plan
+    (a watcher who is also the requester is told once, in the requester's words)."""
+    skip = {u.pk for u in besides if u is not None}
+    return [u for u in ticket.watchers.filter(is_active=True) if u.pk not in skip]
+
+
 def _kind_label(ticket: Ticket) -> str:
     return str(TicketKind(ticket.kind).label).lower()
 
@@ -290,6 +298,7 @@ def _on_comment(plan: Plan) -> None:
         users.append(ticket.requester)
     if ticket.assignee_id is None and actor is not None and actor.pk == ticket.requester_id:
         users += _team_members(ticket)
+    users += _watchers(ticket)  # notify() skips anyone listed twice
     files = event.attachments.count()
     extra = f"\n\n({files} attachment{'s' if files != 1 else ''})" if files else ""
     plan.add(
@@ -341,6 +350,13 @@ def _on_status_changed(plan: Plan) -> None:
             note,
             coalesce=True,
         )
+        plan.add(
+            "status_changed",
+            _watchers(ticket, besides=[ticket.requester, ticket.assignee]),
+            f"{ticket.number} is now {label}",
+            note,
+            coalesce=True,
+        )
         return
     if data.get("state") == TicketState.RESOLVED and requester:
         plan.add(
@@ -352,7 +368,7 @@ def _on_status_changed(plan: Plan) -> None:
         )
         plan.add(
             "status_changed",
-            [ticket.assignee],
+            [ticket.assignee, *_watchers(ticket, besides=requester)],
             f"{ticket.number} is now {label}",
             note,
             coalesce=True,
@@ -360,7 +376,7 @@ def _on_status_changed(plan: Plan) -> None:
         return
     plan.add(
         "status_changed",
-        [*requester, ticket.assignee],
+        [*requester, ticket.assignee, *_watchers(ticket)],
         f"{ticket.number} is now {label}",
         note,
         coalesce=True,

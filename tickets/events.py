@@ -16,9 +16,16 @@ def record(
     public: bool = False,
     body: str = "",
     data: dict[str, Any] | None = None,
+    time_spent_minutes: int | None = None,
 ) -> TicketEvent:
     event = TicketEvent.objects.create(
-        ticket=ticket, type=type, actor=actor, public=public, body=body, data=data or {}
+        ticket=ticket,
+        type=type,
+        actor=actor,
+        public=public,
+        body=body,
+        data=data or {},
+        time_spent_minutes=time_spent_minutes,
     )
     # Notifications follow the journal: an outbox row now, dispatched after commit.
     enqueue_dispatch(event)
@@ -29,12 +36,30 @@ def created(*, ticket: Ticket, actor: Any, data: dict[str, Any] | None = None) -
     return record(ticket=ticket, type=EventType.CREATED, actor=actor, public=True, data=data)
 
 
-def comment(*, ticket: Ticket, actor: Any, body: str) -> TicketEvent:
-    return record(ticket=ticket, type=EventType.COMMENT, actor=actor, public=True, body=body)
+def comment(
+    *, ticket: Ticket, actor: Any, body: str, time_spent_minutes: int | None = None
+) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        type=EventType.COMMENT,
+        actor=actor,
+        public=True,
+        body=body,
+        time_spent_minutes=time_spent_minutes,
+    )
 
 
-def work_note(*, ticket: Ticket, actor: Any, body: str) -> TicketEvent:
-    return record(ticket=ticket, type=EventType.WORK_NOTE, actor=actor, public=False, body=body)
+def work_note(
+    *, ticket: Ticket, actor: Any, body: str, time_spent_minutes: int | None = None
+) -> TicketEvent:
+    return record(
+        ticket=ticket,
+        type=EventType.WORK_NOTE,
+        actor=actor,
+        public=False,
+        body=body,
+        time_spent_minutes=time_spent_minutes,
+    )
 
 
 def field_changed(

@@ -68,6 +68,10 @@ class Ticket(TimeStampedModel):
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    # People who asked to hear about public replies and status changes (tickets.dispatch).
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="watched_tickets"
+    )
     search_vector = SearchVectorField(null=True, editable=False)
 
     objects = TicketQuerySet.as_manager()
@@ -88,6 +92,9 @@ class Ticket(TimeStampedModel):
                 name="tickets_open_queue_idx",
                 condition=Q(state__in=["open", "on_hold"]),
             ),
+            # "Open or updated this week" (the desk's queue counts): a BitmapOr of the open
+            # index and this range instead of a sequential scan of every ticket.
+            models.Index(fields=["updated_at"], name="tickets_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -133,6 +140,8 @@ class TicketEvent(models.Model):
     )
     body = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # Work logged with a reply or note (minutes); summed on the desk side panel.
+    time_spent_minutes = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = TicketEventQuerySet.as_manager()

@@ -320,12 +320,25 @@ def change_unlink_incident(*, change: Change, by: User, incident: Ticket) -> Non
 
 @transaction.atomic
 def change_comment(
-    *, change: Change, by: User, body: str, public: bool = True, uploads: Iterable[Any] = ()
+    *,
+    change: Change,
+    by: User,
+    body: str,
+    public: bool = True,
+    uploads: Iterable[Any] = (),
+    time_spent_minutes: int | None = None,
 ) -> TicketEvent:
     """A reply on the change (public) or an internal work note (agents only)."""
     if not public and not by.is_agent:
         raise DomainError("Only agents can write work notes.")
-    event = ticket_reply(ticket=change.ticket, by=by, body=body, public=public, uploads=uploads)
+    event = ticket_reply(
+        ticket=change.ticket,
+        by=by,
+        body=body,
+        public=public,
+        uploads=uploads,
+        time_spent_minutes=time_spent_minutes,
+    )
     change.ticket.refresh_from_db()
     _sync_slas(change)
     return event

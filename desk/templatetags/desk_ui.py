@@ -17,3 +17,9 @@ def major_incident_banner(context: dict[str, Any]) -> dict[str, Any]:
         Incident.objects.visible_to(user).open().filter(is_major=True).select_related("ticket")[:5]
     )
     return {"majors": majors}
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """`{{ counts|get_item:q.slug }}`."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

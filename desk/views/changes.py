@@ -51,6 +51,10 @@ from tickets.models import Approval, Ticket, TicketLink
 from tickets.querysets import visibility_q
 from tickets.timeline import timeline_for
 
+from ..forms import ReplyForm as DeskReplyForm
+from ..forms import TeamAssignForm
+from .actions import Action, Stale, run_action
+
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -185,17 +189,17 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class AssignForm(VersionedForm):
-    team = forms.ModelChoiceField(Team.objects.all(), required=False)
-    assignee = forms.ModelChoiceField(
-        User.objects.filter(is_active=True), required=False, label="Implementer"
-    )
+class AssignForm(TeamAssignForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].label = "Implementer"
 
 
 class ReplyForm(VersionedForm):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     public = forms.BooleanField(required=False, initial=True)
     attachments = MultipleFileField(label="Attach files")
+    time_spent_minutes = DeskReplyForm.base_fields["time_spent_minutes"]  # one definition
 
 
 class LinkIncidentForm(forms.Form):
@@ -290,9 +294,7 @@ def _forms(change: Change, user: Any) -> dict[str, forms.Form]:
                 else [],
             }
         ),
-        "assign": AssignForm(
-            initial={**version, "team": ticket.team_id, "assignee": ticket.assignee_id}
-        ),
+        "assign": AssignForm.for_ticket(ticket, version),
         "link": LinkIncidentForm(),
         "decide": DecisionForm(),
     }
@@ -370,9 +372,11 @@ def _render(
     *,
     bound: dict[str, forms.Form] | None = None,
     status: int = 200,
+    stale: Stale | None = None,
 ) -> HttpResponse:
     template = "desk/changes/_change.html" if request.htmx else "desk/changes/detail.html"
-    return render(request, template, _context(request, change, bound), status=status)
+    context = {**_context(request, change, bound), "stale": stale}
+    return render(request, template, context, status=status)
 
 
 @in_viewer_zone
@@ -392,6 +396,7 @@ def _reply(request: HttpRequest, change: Change, data: dict[str, Any]) -> None:
         body=data["body"],
         public=data["public"],
         uploads=data["attachments"],
+        time_spent_minutes=data.get("time_spent_minutes"),
     )
 
 
@@ -491,21 +496,16 @@ def _link(request: HttpRequest, change: Change, data: dict[str, Any]) -> None:
     services.change_link_incident(change=change, by=request.user, incident=incident)
 
 
-@dataclass(frozen=True)
-class Action:
-    form: Callable[..., forms.Form]
-    run: Callable[[HttpRequest, Change, Any], None]
-    form_key: str
-    done: str
-    predicate: Callable[[Any, Change], bool] = permissions.can_work
-    pass_form: bool = False
+def _risk_form(data: Any = None, files: Any = None) -> RiskForm:
+    """The questionnaire bound to the active questions (they are data, not code)."""
+    return RiskForm(data, questions=services.risk_questions())
 
 
 ACTIONS: dict[str, Action] = {
     "reply": Action(ReplyForm, _reply, "reply", "Reply added."),
     "fields": Action(ChangeFieldsForm, _fields, "fields", "Change updated."),
     "risk": Action(
-        RiskForm,
+        _risk_form,
         _risk,
         "risk",
         "Risk assessed.",
@@ -539,28 +539,15 @@ ACTIONS: dict[str, Action] = {
 @require_POST
 @in_viewer_zone
 def change_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    spec = ACTIONS.get(action)
-    if spec is None:
-        raise Http404
-    change = _change(request, pk)
-    if not spec.predicate(request.user, change):
-        raise PermissionDenied
-    if spec.form is RiskForm:
-        form = RiskForm(request.POST, questions=services.risk_questions())
-    else:
-        form = spec.form(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            spec.run(request, change, form if spec.pass_form else dict(form.cleaned_data))
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, spec.done)
-            if not request.htmx:
-                return redirect(change.get_absolute_url())
-            return _render(request, _change(request, pk))
-    status = 200 if request.htmx else 422  # htmx swaps only 2xx by default
-    return _render(request, _change(request, pk), bound={spec.form_key: form}, status=status)
+    return run_action(
+        request,
+        actions=ACTIONS,
+        action=action,
+        load=lambda: _change(request, pk),
+        can=permissions.can_work,
+        render=_render,
+        panel="#change",
+    )
 
 
 @in_viewer_zone

@@ -2,15 +2,12 @@
 checks one predicate and calls one service. With HTMX the incident panel is re-rendered in
 place; without JavaScript the page redirects back (PRG)."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -34,6 +31,7 @@ from ..forms import (
     ReplyForm,
     TransitionForm,
 )
+from .actions import Action, Stale, run_action
 
 
 class IncidentListView(FilteredListView):
@@ -87,16 +85,10 @@ def _forms(incident: Incident) -> dict[str, forms.Form]:
         ),
         "priority": PriorityOverrideForm(initial={**version, "priority": ticket.priority}),
         "transition": TransitionForm(initial=version),
-        "assign": _assign_form(ticket, version),
+        "assign": AssignForm.for_ticket(ticket, version),
         "link": LinkChildForm(),
         "outage": OutageForm(initial={"service": ticket.service_id}),
     }
-
-
-def _assign_form(ticket: Any, version: dict[str, int]) -> AssignForm:
-    form = AssignForm(initial={**version, "team": ticket.team_id, "assignee": ticket.assignee_id})
-    form.limit_to_team(ticket.team)
-    return form
 
 
 def _render(
@@ -105,8 +97,10 @@ def _render(
     *,
     bound: dict[str, forms.Form] | None = None,
     status: int = 200,
+    stale: Stale | None = None,
 ) -> HttpResponse:
     context = {
+        "stale": stale,
         "incident": incident,
         "ticket": incident.ticket,
         "timeline": timeline_for(ticket=incident.ticket, viewer=request.user),
@@ -150,6 +144,7 @@ def _reply(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> No
         body=data["body"],
         public=data["public"],
         uploads=data["attachments"],
+        time_spent_minutes=data.get("time_spent_minutes"),
     )
 
 
@@ -227,14 +222,6 @@ def _outage(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> N
     services.incident_outage_record(incident=incident, by=request.user, **data)
 
 
-@dataclass(frozen=True)
-class Action:
-    form: type[forms.Form]
-    run: Callable[[HttpRequest, Incident, dict[str, Any]], None]
-    form_key: str
-    done: str
-
-
 ACTIONS: dict[str, Action] = {
     "reply": Action(ReplyForm, _reply, "reply", "Reply added."),
     "fields": Action(IncidentFieldsForm, _fields, "fields", "Incident updated."),
@@ -250,25 +237,15 @@ ACTIONS: dict[str, Action] = {
 
 @require_POST
 def incident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    spec = ACTIONS.get(action)
-    if spec is None:
-        raise Http404
-    incident = _incident(request, pk)
-    if not permissions.can_work(request.user, incident):
-        raise PermissionDenied
-    form = spec.form(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            spec.run(request, incident, dict(form.cleaned_data))
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, spec.done)
-            if not request.htmx:
-                return redirect(incident.get_absolute_url())
-            return _render(request, _incident(request, pk))
-    status = 200 if request.htmx else 422  # htmx swaps only 2xx by default
-    return _render(request, _incident(request, pk), bound={spec.form_key: form}, status=status)
+    return run_action(
+        request,
+        actions=ACTIONS,
+        action=action,
+        load=lambda: _incident(request, pk),
+        can=permissions.can_work,
+        render=_render,
+        panel="#incident",
+    )
 
 
 def incident_create_view(request: HttpRequest) -> HttpResponse:

@@ -7,19 +7,15 @@ and calls one service. With HTMX the panel is re-rendered in place; without Java
 page redirects back (PRG)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import Team, User
-from core.exceptions import DomainError
 from core.views import FilteredListView
 from servicerequests import permissions, services
 from servicerequests.answers import answers_display
@@ -34,14 +30,11 @@ from tickets.models import Approval
 from tickets.timeline import timeline_for
 
 from ..forms import ReplyForm, VersionedForm
+from ..forms import TeamAssignForm as AssignForm
+from .actions import Action, Stale, anyone, run_action
 
 
 # ------------------------------------------------------------------ forms
-class AssignForm(VersionedForm):
-    team = forms.ModelChoiceField(Team.objects.all(), required=False)
-    assignee = forms.ModelChoiceField(User.objects.filter(is_active=True), required=False)
-
-
 class ReasonForm(VersionedForm):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000
@@ -128,6 +121,7 @@ def _render_request(
     *,
     bound: dict[str, forms.Form] | None = None,
     status: int = 200,
+    stale: Stale | None = None,
 ) -> HttpResponse:
     """The request page: a constant number of queries whatever the journal, tasks or
     approvals hold."""
@@ -144,14 +138,13 @@ def _render_request(
     version = {"version": ticket.version}
     forms_ = {
         "reply": ReplyForm(initial=version),
-        "assign": AssignForm(
-            initial={**version, "team": ticket.team_id, "assignee": ticket.assignee_id}
-        ),
+        "assign": AssignForm.for_ticket(ticket, version),
         "cancel": ReasonForm(initial=version),
         "decision": DecisionForm(initial={"approval": mine[0].pk} if mine else None),
         **(bound or {}),
     }
     context = {
+        "stale": stale,
         "sr": sr,
         "ticket": ticket,
         "timeline": timeline_for(ticket=ticket, viewer=request.user),
@@ -181,6 +174,7 @@ def _reply(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> No
         body=data["body"],
         public=data["public"],
         uploads=data["attachments"],
+        time_spent_minutes=data.get("time_spent_minutes"),
     )
 
 
@@ -237,15 +231,6 @@ def _decide(approve: bool) -> Callable[[HttpRequest, ServiceRequest, dict[str, A
     return run
 
 
-@dataclass(frozen=True)
-class Action:
-    form: type[forms.Form]
-    run: Callable[[HttpRequest, Any, dict[str, Any]], None]
-    form_key: str
-    done: str
-    needs_work: bool = True
-
-
 REQUEST_ACTIONS: dict[str, Action] = {
     "reply": Action(ReplyForm, _reply, "reply", "Reply added."),
     "assign": Action(AssignForm, _assign, "assign", "Assignment changed."),
@@ -253,33 +238,21 @@ REQUEST_ACTIONS: dict[str, Action] = {
     "cancel": Action(ReasonForm, _cancel, "cancel", "Request cancelled."),
     "close": Action(VersionedForm, _close, "cancel", "Request closed."),
     # Approvers decide with their own predicate: they need not work the request.
-    "approve": Action(DecisionForm, _decide(True), "decision", "Approved.", needs_work=False),
-    "reject": Action(DecisionForm, _decide(False), "decision", "Rejected.", needs_work=False),
+    "approve": Action(DecisionForm, _decide(True), "decision", "Approved.", predicate=anyone),
+    "reject": Action(DecisionForm, _decide(False), "decision", "Rejected.", predicate=anyone),
 }
 
 
 @require_POST
 def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    spec = REQUEST_ACTIONS.get(action)
-    if spec is None:
-        raise Http404
-    sr = _request(request, pk)
-    if spec.needs_work and not permissions.can_work(request.user, sr):
-        raise PermissionDenied
-    form = spec.form(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            spec.run(request, sr, dict(form.cleaned_data))
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, spec.done)
-            if not request.htmx:
-                return redirect(sr.get_absolute_url())
-            return _render_request(request, _request(request, pk))
-    status = 200 if request.htmx else 422  # htmx swaps only 2xx by default
-    return _render_request(
-        request, _request(request, pk), bound={spec.form_key: form}, status=status
+    return run_action(
+        request,
+        actions=REQUEST_ACTIONS,
+        action=action,
+        load=lambda: _request(request, pk),
+        can=permissions.can_work,
+        render=_render_request,
+        panel="#request-panel",
     )
 
 
@@ -322,15 +295,14 @@ def _render_task(
     *,
     bound: dict[str, forms.Form] | None = None,
     status: int = 200,
+    stale: Stale | None = None,
 ) -> HttpResponse:
     ticket = task.ticket
     sr = task.request
     version = {"version": ticket.version}
     forms_ = {
         "reply": ReplyForm(initial={**version, "public": False}),
-        "assign": AssignForm(
-            initial={**version, "team": ticket.team_id, "assignee": ticket.assignee_id}
-        ),
+        "assign": AssignForm.for_ticket(ticket, version),
         "transition": TaskTransitionForm(initial=version),
         **(bound or {}),
     }
@@ -338,6 +310,7 @@ def _render_task(
         sr.tasks.select_related("ticket__team", "ticket__assignee").order_by("order", "pk")
     )
     context = {
+        "stale": stale,
         "task": task,
         "ticket": ticket,
         "sr": sr,
@@ -363,6 +336,7 @@ def _task_reply(request: HttpRequest, task: FulfilmentTask, data: dict[str, Any]
         body=data["body"],
         public=data["public"],
         uploads=data["attachments"],
+        time_spent_minutes=data.get("time_spent_minutes"),
     )
 
 
@@ -409,22 +383,12 @@ TASK_ACTIONS: dict[str, Action] = {
 
 @require_POST
 def task_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    spec = TASK_ACTIONS.get(action)
-    if spec is None:
-        raise Http404
-    task = _task(request, pk)
-    if not permissions.can_work_task(request.user, task):
-        raise PermissionDenied
-    form = spec.form(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            spec.run(request, task, dict(form.cleaned_data))
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, spec.done)
-            if not request.htmx:
-                return redirect(task.get_absolute_url())
-            return _render_task(request, _task(request, pk))
-    status = 200 if request.htmx else 422
-    return _render_task(request, _task(request, pk), bound={spec.form_key: form}, status=status)
+    return run_action(
+        request,
+        actions=TASK_ACTIONS,
+        action=action,
+        load=lambda: _task(request, pk),
+        can=permissions.can_work_task,
+        render=_render_task,
+        panel="#task-panel",
+    )

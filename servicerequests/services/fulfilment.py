@@ -233,9 +233,17 @@ def task_comment(
     body: str,
     public: bool = False,
     uploads: Iterable[UploadedFile] = (),
+    time_spent_minutes: int | None = None,
 ) -> TicketEvent:
     """A work note (default) or a public reply on a task."""
-    event = ticket_reply(ticket=task.ticket, by=by, body=body, public=public, uploads=uploads)
+    event = ticket_reply(
+        ticket=task.ticket,
+        by=by,
+        body=body,
+        public=public,
+        uploads=uploads,
+        time_spent_minutes=time_spent_minutes,
+    )
     task.refresh_from_db(fields=["status"])
     _sync_task(task)
     return event

@@ -139,12 +139,20 @@ def service_request_comment(
     body: str,
     public: bool = True,
     uploads: Iterable[UploadedFile] = (),
+    time_spent_minutes: int | None = None,
 ) -> TicketEvent:
     """A public reply (requester or agent) or an internal work note (agents only). The first
     public agent reply stamps first_responded_at, which stops the response clock."""
     if not public and not by.is_agent:
         raise DomainError("Only agents can write work notes.")
-    event = ticket_reply(ticket=request.ticket, by=by, body=body, public=public, uploads=uploads)
+    event = ticket_reply(
+        ticket=request.ticket,
+        by=by,
+        body=body,
+        public=public,
+        uploads=uploads,
+        time_spent_minutes=time_spent_minutes,
+    )
     request.refresh_from_db(fields=["status"])
     _sync(request)
     return event

@@ -30,7 +30,8 @@ def history(world, manager):  # noqa: F811
 
 
 def queue_numbers(page) -> set[str]:
-    return set(page.locator("#queue tbody tr td:first-child a").all_inner_texts())
+    rows = page.locator("#queue tbody tr[data-number]")
+    return set(rows.evaluate_all("rows => rows.map(row => row.dataset.number)"))
 
 
 def test_the_overview_draws_its_charts_and_tables(new_page, history):

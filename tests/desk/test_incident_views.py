@@ -35,7 +35,9 @@ def test_queue_pages_run_the_same_number_of_queries_for_10_and_50_rows(
     _make(40, requester, network_team)
     fifty = _count(client, url)
     assert fifty == ten
-    assert ten <= 16  # session, user, roles, teams, led teams, approvals, bell, count, rows…
+    # session, user, roles, permissions, teams, led teams, approvals, bell, rows… plus on the
+    # unified queue: preference, saved views, counts and the filter/bulk selects.
+    assert ten <= (22 if url.startswith("/desk/?") else 16)
 
 
 def test_incident_page_queries_do_not_grow_with_the_timeline(

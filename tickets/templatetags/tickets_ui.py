@@ -2,7 +2,9 @@
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
+from core.markdown import render_markdown
 from tickets.choices import BADGE_COLOURS
 
 register = template.Library()
@@ -18,3 +20,20 @@ def badge(value: str, label: str = "") -> str:
 @register.simple_tag
 def priority_badge(priority: int) -> str:
     return format_html('<span class="badge prio-{}">P{}</span>', priority, priority)
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str) -> SafeString:
+    """A reply or note rendered by the one safe Markdown renderer (single newlines kept)."""
+    return render_markdown(text, hard_breaks=True)
+
+
+@register.filter
+def minutes(value: int | None) -> str:
+    """Logged work for display: 45 → "45 min", 90 → "1 h 30 min", 120 → "2 h"."""
+    if not value:
+        return "0 min"
+    hours, mins = divmod(int(value), 60)
+    if not hours:
+        return f"{mins} min"
+    return f"{hours} h {mins} min" if mins else f"{hours} h"

@@ -30,6 +30,7 @@ DEMO_MODULES = [
     "integrations.demo",
     "tickets.demo",
     "dashboards.demo",
+    "desk.demo",
 ]
 
 PEOPLE = [

@@ -1,0 +1,13 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from .views import BulkView, MergeView, QueueCountsView, SavedViewViewSet
+
+router = DefaultRouter()
+router.register("desk/views", SavedViewViewSet, basename="saved-view")
+urlpatterns = [
+    path("desk/bulk/", BulkView.as_view(), name="desk-bulk"),
+    path("desk/merge/", MergeView.as_view(), name="desk-merge"),
+    path("desk/queues/", QueueCountsView.as_view(), name="desk-queues"),
+    *router.urls,
+]
