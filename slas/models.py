@@ -203,6 +203,15 @@ class SlaClock(models.Model):
                 name="slas_clock_open_due",
                 condition=Q(stopped_at__isnull=True) & ~Q(state="cancelled"),
             ),
+            # "Breaching soon" reads the running clocks in deadline order: page 1 is the
+            # first rows of this index (slas.querysets.breaching_soon), not a sort.
+            models.Index(
+                fields=["due_at", "ticket"],
+                name="slas_clock_breaching_soon",
+                condition=Q(
+                    running_since__isnull=False, breached_at__isnull=True, due_at__isnull=False
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import holidays as holidays_lib
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
@@ -70,13 +70,54 @@ def _conditions(policy: SlaPolicy, ticket: Ticket) -> tuple[list[str], str | Non
     return met, None
 
 
+#: Everything `_active_policies` reads, as text, hashed: the policies of a kind with their
+#: calendar stamp, and the names of their services, teams and organisations (the match
+#: reasons quote them). Any edit, however it is made (service, admin, queryset update,
+#: M2M add), changes it.
+_POLICY_STAMP_SQL = """
+SELECT md5(coalesce(string_agg(line, '|' ORDER BY line), '')) FROM (
+    SELECT p::text || c.version || c.updated_at::text AS line
+    FROM slas_slapolicy p JOIN slas_businesscalendar c ON c.id = p.calendar_id
+    WHERE p.kind = %(kind)s
+    UNION ALL
+    SELECT 's' || x.slapolicy_id || ':' || o.id || ':' || o.name
+    FROM slas_slapolicy_services x JOIN catalogue_service o ON o.id = x.service_id
+    JOIN slas_slapolicy p ON p.id = x.slapolicy_id WHERE p.kind = %(kind)s
+    UNION ALL
+    SELECT 't' || x.slapolicy_id || ':' || o.id || ':' || o.name
+    FROM slas_slapolicy_teams x JOIN accounts_team o ON o.id = x.team_id
+    JOIN slas_slapolicy p ON p.id = x.slapolicy_id WHERE p.kind = %(kind)s
+    UNION ALL
+    SELECT 'o' || x.slapolicy_id || ':' || o.id || ':' || o.name
+    FROM slas_slapolicy_organizations x JOIN accounts_organization o ON o.id = x.organization_id
+    JOIN slas_slapolicy p ON p.id = x.slapolicy_id WHERE p.kind = %(kind)s
+) lines
+"""
+#: kind → (stamp, policies): this process's copy, reused while the stamp is unchanged.
+_POLICY_CACHE: dict[str, tuple[str, list[SlaPolicy]]] = {}
+
+
 def _active_policies(kind: str) -> list[SlaPolicy]:
-    return list(
+    """The active policies of a kind in precedence order, with calendar and conditions.
+
+    Every ticket write syncs its clocks, and loading the policies took four queries and
+    about 10 ms of ORM work per create (issue #12). One query now hashes what they are made
+    of; the process keeps the loaded policies while that hash is unchanged. The instances are
+    shared between calls: read them, never modify them."""
+    with connection.cursor() as cursor:
+        cursor.execute(_POLICY_STAMP_SQL, {"kind": kind})
+        (stamp,) = cursor.fetchone()
+    cached = _POLICY_CACHE.get(kind)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    policies = list(
         SlaPolicy.objects.filter(active=True, kind=kind)
         .select_related("calendar")
         .prefetch_related("services", "teams", "organizations")
         .order_by("order", "pk")
     )
+    _POLICY_CACHE[kind] = (stamp, policies)
+    return policies
 
 
 def policy_for(
@@ -264,6 +305,11 @@ def sla_clocks_sync(*, ticket: Ticket, status: str, at: datetime | None = None) 
             if desired in (STOPPED, CANCELLED):
                 continue
             clock = _start(ticket=ticket, metric=metric, policy=policy, reason=reason, at=at)
+            if desired == RUNNING:
+                # _start scheduled and saved it running: the move below would be a no-op and
+                # the save a second, identical write (one round-trip per clock on every create).
+                result.append(clock)
+                continue
         elif policy is None:
             if clock.is_open:
                 _move(clock, CANCELLED, "no policy applies any more", at)
@@ -297,6 +343,7 @@ def _start(
         policy_version=policy.version,
         calendar_version=policy.calendar.version,
     )
+    _schedule(clock)  # deadline and next check in the INSERT (a running, unbreached clock)
     clock.save()
     _open_segment(clock, running=True, at=at, reason="started")
     _note(
