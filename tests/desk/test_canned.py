@@ -7,7 +7,6 @@ from core.exceptions import DomainError
 from desk.canned import canned_render, canned_reply_create, canned_reply_update
 from desk.models import CannedReply
 from incidents.services import incident_create
-from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,13 +18,6 @@ def incident(requester, agent, network_team):
     return incident_create(
         requester=requester, by=requester, title="VPN drops", team=network_team, assignee=agent
     )
-
-
-@pytest.fixture
-def teammate(network_team):
-    user = UserFactory(username="nick", display_name="Nick Network", roles=["agent"])
-    MembershipFactory(team=network_team, user=user)
-    return user
 
 
 def reply_of(owner, title="Hello", body="Hi", **scope):

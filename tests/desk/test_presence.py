@@ -15,9 +15,8 @@ from desk.presence import (
     presence_others,
     presence_touch,
 )
-from incidents.services import incident_create
 from tests.conftest import wait_until
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,18 +31,6 @@ def _clean_presence():
     yield
     for key in client.scan_iter(pattern):
         client.delete(key)
-
-
-@pytest.fixture
-def nick(network_team):
-    user = UserFactory(username="nick", display_name="Nick Network", roles=["agent"])
-    MembershipFactory(team=network_team, user=user)
-    return user
-
-
-@pytest.fixture
-def incident(requester, network_team):
-    return incident_create(requester=requester, by=requester, title="Printer", team=network_team)
 
 
 def url(pk):

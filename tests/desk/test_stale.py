@@ -7,29 +7,16 @@ import re
 import pytest
 
 from incidents.models import Incident
-from incidents.services import incident_assign, incident_comment, incident_create, incident_update
+from incidents.services import incident_assign, incident_comment, incident_update
 from servicerequests.choices import TaskStatus
 from servicerequests.models import FulfilmentTask
 from servicerequests.services import service_request_submit, task_comment, task_transition
-from tests.factories import MembershipFactory, UserFactory
 from tests.servicerequests.builders import make_item
 from tickets.choices import EventType
 from tickets.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def nick(network_team):
-    user = UserFactory(username="nick", display_name="Nick Network", roles=["agent"])
-    MembershipFactory(team=network_team, user=user)
-    return user
-
-
-@pytest.fixture
-def incident(requester, network_team):
-    return incident_create(requester=requester, by=requester, title="Printer", team=network_team)
 
 
 def loaded(client, url):

@@ -32,13 +32,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def teammate(network_team):
-    user = UserFactory(username="nick", display_name="Nick Network", roles=["agent"])
-    MembershipFactory(team=network_team, user=user)
-    return user
-
-
-@pytest.fixture
 def incident(requester, agent, network_team):
     return incident_create(
         requester=requester, by=requester, title="VPN drops", team=network_team, assignee=agent
