@@ -177,7 +177,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         return render(request, "desk/_queue_results.html", context)
     views = list(views_for(request.user))
     context.update(
-        counts=queue_counts(request.user, visible=visible),
+        counts=None,  # fetched by the tabs after the page loads (_queue_tabs.html)
         queues=QUEUES.values(),
         views=views,
         current_view=next((v for v in views if str(v.pk) == request.GET.get("view")), None),

@@ -64,6 +64,7 @@ def test_help_overlay_and_search_shortcut(new_page, agent, requester, network_te
     page = new_page()
     log_in(page, "alice")
     page.goto("/desk/")
+    expect(page.locator("#tab-open .count")).to_have_text("1")  # counts arrive after the rows
     page.keyboard.press("?")
     expect(page.locator("#keys-help")).to_be_visible()
     expect(page.get_by_role("heading", name="Keyboard shortcuts")).to_be_visible()
