@@ -57,6 +57,14 @@ KIND_DETAIL = {
 }
 
 
+def take_team(ticket: Ticket, user: User) -> Team | None:
+    """The team an agent takes a ticket into ("Assign to me"): the ticket's own team when they
+    belong to it, else their first team by name (the ticket's team if they have none)."""
+    if ticket.team_id is not None and ticket.team_id in user.team_ids:
+        return ticket.team
+    return user.teams.order_by("name").first() or ticket.team
+
+
 def can_work(user: Any, ticket: Ticket) -> bool:
     """The single-action permission predicate of the ticket's kind."""
     detail = _detail(ticket)
@@ -73,10 +81,8 @@ def can_work(user: Any, ticket: Ticket) -> bool:
 def _assign(ticket: Ticket, by: User, version: int, data: dict[str, Any]) -> None:
     team: Team | None = data.get("team")
     assignee: User | None = data.get("assignee")
-    mine = ticket.team_id is not None and ticket.team_id in by.team_ids
-    if data.get("assignee_me") and assignee == by and team is None and not mine:
-        # "Assign to me" as on the ticket page: into one of my teams when it is not mine.
-        team = by.teams.order_by("name").first() or ticket.team
+    if data.get("assignee_me") and assignee == by and team is None:
+        team = take_team(ticket, by)  # "Assign to me" as on the ticket page
     detail = _detail(ticket)
     call = {
         TicketKind.INCIDENT: lambda: incident_assign(incident=detail, by=by, **kw),

@@ -51,6 +51,7 @@ from tickets.models import Approval, Ticket, TicketLink
 from tickets.querysets import visibility_q
 from tickets.timeline import timeline_for
 
+from ..bulk import take_team
 from ..forms import ReplyForm as DeskReplyForm
 from ..forms import TeamAssignForm
 from .actions import Action, Stale, run_action
@@ -473,9 +474,7 @@ def _assign(request: HttpRequest, change: Change, data: dict[str, Any]) -> None:
 
 
 def _take(request: HttpRequest, change: Change, data: dict[str, Any]) -> None:
-    team = change.ticket.team
-    if team is None or not team.members.filter(pk=request.user.pk).exists():
-        team = request.user.teams.order_by("name").first() or team
+    team = take_team(change.ticket, request.user)
     services.change_assign(
         change=change,
         by=request.user,

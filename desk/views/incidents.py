@@ -21,6 +21,7 @@ from slas.models import OlaClock, SlaClock
 from slas.querysets import clocks_for_display
 from tickets.timeline import timeline_for
 
+from ..bulk import take_team
 from ..forms import (
     AssignForm,
     IncidentCreateForm,
@@ -182,9 +183,7 @@ def _assign(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> N
 
 
 def _take(request: HttpRequest, incident: Incident, data: dict[str, Any]) -> None:
-    team = incident.ticket.team
-    if team is None or not team.members.filter(pk=request.user.pk).exists():
-        team = request.user.teams.order_by("name").first() or team
+    team = take_team(incident.ticket, request.user)
     services.incident_assign(
         incident=incident,
         by=request.user,

@@ -29,6 +29,7 @@ from slas.querysets import clocks_for_display
 from tickets.models import Approval
 from tickets.timeline import timeline_for
 
+from ..bulk import take_team
 from ..forms import ReplyForm, VersionedForm
 from ..forms import TeamAssignForm as AssignForm
 from .actions import Action, Stale, anyone, run_action
@@ -189,9 +190,7 @@ def _assign(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> N
 
 
 def _take(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> None:
-    team = sr.ticket.team
-    if team is None or not team.members.filter(pk=request.user.pk).exists():
-        team = request.user.teams.order_by("name").first() or team
+    team = take_team(sr.ticket, request.user)
     services.service_request_assign(
         request=sr,
         by=request.user,
@@ -351,9 +350,7 @@ def _task_assign(request: HttpRequest, task: FulfilmentTask, data: dict[str, Any
 
 
 def _task_take(request: HttpRequest, task: FulfilmentTask, data: dict[str, Any]) -> None:
-    team = task.ticket.team
-    if team is None or not team.members.filter(pk=request.user.pk).exists():
-        team = request.user.teams.order_by("name").first() or team
+    team = take_team(task.ticket, request.user)
     services.task_assign(
         task=task,
         by=request.user,
