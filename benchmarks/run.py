@@ -532,6 +532,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--breach-clocks", type=int, default=300)
     parser.add_argument("--celery-due", type=int, default=10_000)
+    # While working on one path: only the pages whose name contains PAGE, and no SLA phases
+    # (nothing is written: a results file always has every figure).
+    parser.add_argument("--page", action="append", default=[], help="only pages containing this")
+    parser.add_argument("--http-only", action="store_true", help="skip sweep, breach, Celery")
     args = parser.parse_args()
     django_setup()
     from django.db.models import Count
@@ -560,6 +564,8 @@ def main() -> None:
         print(f"{'page':<32}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}{'n':>6}{'err':>5}")
         runs = []
         for role, name, method, url, body in pages(base, users, deep_url):
+            if args.page and not any(p in name for p in args.page):
+                continue
             if method == "POST":  # throughput: the issue asks for concurrency 2 to 4
                 levels = [int(c) for c in args.create_concurrency.split(",")]
                 runs += [(role, f"{name} (c={c})", method, url, body, c) for c in levels]
@@ -591,6 +597,9 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     load_http = [round(x, 2) for x in os.getloadavg()]
+    if args.http_only or args.page:
+        print(f"peak RSS of a gunicorn worker: {sampler.peak / 2**20:.0f} MiB (no results file)")
+        return
     sweep = sweep_figures()
     print(
         f"SLA sweep with {sweep['running_clocks']:,} running clocks, none due: "

@@ -48,7 +48,9 @@ class IncidentFieldsForm(VersionedForm):
         Category.objects.filter(parent=None, active=True), required=False
     )
     subcategory = forms.ModelChoiceField(
-        Category.objects.exclude(parent=None).filter(active=True), required=False
+        # "Parent › child" labels: the parents come with the choices, not a query each.
+        Category.objects.exclude(parent=None).filter(active=True).select_related("parent"),
+        required=False,
     )
     impact = forms.ChoiceField(choices=Level.choices)
     urgency = forms.ChoiceField(choices=Level.choices)

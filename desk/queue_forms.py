@@ -5,8 +5,9 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
-from accounts.models import Team, User
+from accounts.models import Organization, Team, User
 from accounts.roles import DESK_ROLES
+from catalogue.models import Service
 from incidents.choices import OnHoldReason, ResolutionCode
 from tickets.choices import Priority
 from tickets.models import Ticket
@@ -111,3 +112,21 @@ class MergeForm(forms.Form):
                 self.add_error("target_number", f"No ticket {number}.")
             data["target"] = target
         return data
+
+
+#: The long selects of the queue page's filter and bulk bars, fetched when they first come into
+#: view (hx-trigger="intersect once"): the page itself renders none of their ≈300 options.
+#: field → (query of the choices, label of the "none" choice the ticket filter accepts).
+LAZY_CHOICES: dict[str, tuple[Any, str]] = {
+    "team": (lambda: Team.objects.order_by("name"), ""),
+    "service": (lambda: Service.objects.order_by("name"), "No service"),
+    "organization": (lambda: Organization.objects.order_by("name"), "No organisation"),
+    "assignee": (lambda: agent_choices(), ""),
+}
+
+
+def lazy_choices(field: str) -> list[tuple[str, str]]:
+    """(value, label) of `field`'s options, "null" first when the filter takes it (one query)."""
+    query, null_label = LAZY_CHOICES[field]
+    options = [("null", null_label)] if null_label else []
+    return options + [(str(obj.pk), str(obj)) for obj in query()]

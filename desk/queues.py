@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -17,6 +19,10 @@ from tickets.models import Ticket
 
 #: "Recently updated" looks this far back.
 RECENT = timedelta(days=7)
+#: Tabs count up to this many tickets and then say "999+": an exact count of every open ticket
+#: is a pass over all of them (360 ms at 1M tickets for a manager); the dashboards have the
+#: exact backlog.
+COUNT_CAP = 999
 #: Sorts without a deadline go after every real one.
 NO_DEADLINE = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -117,12 +123,27 @@ def queue_sort_keys(slug: str, sort: str) -> list[Key]:
 
 
 def queue_counts(
-    user: Any, *, now: datetime | None = None, visible: QuerySet[Ticket] | None = None
+    user: Any,
+    *,
+    now: datetime | None = None,
+    visible: QuerySet[Ticket] | None = None,
+    cap: int = COUNT_CAP,
 ) -> dict[str, int]:
-    """Every queue's count in one query: one pass over the visible tickets that are open or
-    updated recently, with a filtered COUNT per queue."""
+    """Every queue's count in one query, each counted up to `cap` + 1 (more than `cap` means
+    "cap+"): one scalar subquery per queue, each stopping after cap + 1 rows of its own index
+    instead of one pass over every open ticket."""
     now = now or timezone.now()
-    aggregates = {slug: Count("pk", filter=membership_q(slug, user, now=now)) for slug in QUEUES}
     visible = Ticket.objects.visible_to(user) if visible is None else visible
-    candidates = visible.filter(Q(state__in=OPEN_STATES) | Q(updated_at__gte=now - RECENT))
-    return candidates.order_by().aggregate(**aggregates)
+    parts, params = [], []
+    for slug in QUEUES:
+        rows = visible.filter(membership_q(slug, user, now=now)).order_by().values("pk")
+        try:
+            sql, sql_params = rows[: cap + 1].query.sql_with_params()
+        except EmptyResultSet:  # e.g. My teams for an agent in no team
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS {slug}_rows)")
+        params.extend(sql_params)
+    with connections[visible.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return dict(zip(QUEUES, cursor.fetchone(), strict=True))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", queue.queue_view, name="queue"),
     path("queues/counts/", queue.queue_counts_view, name="queue-counts"),
     path("queues/bulk/", queue.bulk_view, name="queue-bulk"),
+    path("queues/choices/", queue.queue_choices, name="queue-choices"),
     path("queues/columns/", queue.columns_save, name="queue-columns"),
     path("views/", queue.saved_view_save, name="view-save"),
     path("views/default/", queue.saved_view_default, name="view-default"),

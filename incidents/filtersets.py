@@ -30,7 +30,9 @@ class IncidentFilterSet(django_filters.FilterSet):
         field_name="ticket__service", queryset=Service.objects.all(), label="Service"
     )
     category = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.all(), method="filter_category", label="Category"
+        queryset=Category.objects.select_related("parent"),
+        method="filter_category",
+        label="Category",
     )
     major = django_filters.BooleanFilter(field_name="is_major", label="Major incident")
     created_after = django_filters.IsoDateTimeFilter(

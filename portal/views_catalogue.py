@@ -5,16 +5,14 @@ Every list starts from a visibility rule (`orderable_by`, `visible_to`, the appr
 user may decide); hidden objects answer 404. Each POST calls one service."""
 
 from collections import Counter
-from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,6 +31,7 @@ from servicerequests.approvals import (
 )
 from servicerequests.forms import OrderForm
 from servicerequests.models import ServiceRequest
+from servicerequests.popularity import popular_counts
 from servicerequests.progress import progress_for
 from servicerequests.services import (
     approval_decide,
@@ -45,8 +44,7 @@ from servicerequests.workflow import OPEN_REQUEST_STATUSES
 from tickets.choices import ApprovalDecision, TicketKind
 from tickets.models import Approval, Attachment
 
-#: "Popular" counts the orders of this many recent days.
-POPULAR_DAYS = 90
+#: How many popular items the catalogue home shows.
 POPULAR_COUNT = 6
 
 
@@ -64,14 +62,15 @@ def catalogue_home(request: HttpRequest) -> HttpResponse:
     ]
     for category in categories:
         category.item_count = counts[category.pk]
-    since = timezone.now() - timedelta(days=POPULAR_DAYS)
-    popular = list(
-        orderable.annotate(
-            recent=Count("requests", filter=Q(requests__ticket__created_at__gte=since))
-        )
-        .select_related("category")
-        .order_by("-featured", "-recent", "order", "name")[:POPULAR_COUNT]
-    )
+    # Featured first, then the most ordered lately (servicerequests.popularity, cached).
+    recent = popular_counts()
+    candidates = orderable.values_list("pk", "featured", "order", "name")
+    top = sorted(candidates, key=lambda c: (not c[1], -recent.get(c[0], 0), c[2], c[3]))
+    top_ids = [c[0] for c in top[:POPULAR_COUNT]]
+    by_id = CatalogueItem.objects.select_related("category").in_bulk(top_ids)
+    popular = [by_id[pk] for pk in top_ids]
+    for item in popular:
+        item.recent = recent.get(item.pk, 0)
     results = None
     if text:
         results = list(orderable.search(text).select_related("category").order_by("name")[:50])

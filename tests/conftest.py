@@ -14,6 +14,17 @@ from tests.factories import MembershipFactory, OrganizationFactory, TeamFactory,
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _fresh_popular_counts():
+    """The catalogue's popular counts are a cached read model: each test counts its own orders
+    (the cache outlives the test database's rollback)."""
+    from django.core.cache import cache
+
+    from servicerequests.popularity import CACHE_KEY
+
+    cache.delete(CACHE_KEY)
+
+
 @pytest.fixture
 def org():
     return OrganizationFactory(name="Acme")

@@ -92,9 +92,16 @@ class Ticket(TimeStampedModel):
                 name="tickets_open_queue_idx",
                 condition=Q(state__in=["open", "on_hold"]),
             ),
-            # "Open or updated this week" (the desk's queue counts): a BitmapOr of the open
-            # index and this range instead of a sequential scan of every ticket.
+            # "Updated this week" (the desk's Recently updated queue and its count).
             models.Index(fields=["updated_at"], name="tickets_updated_idx"),
+            # The desk searches within a queue, and the queues are open tickets (3 % of them):
+            # a common word matches 3k entries here instead of 100k in the whole index, whose
+            # bitmap alone took 40 ms at 1M tickets.
+            GinIndex(
+                fields=["search_vector"],
+                name="tickets_open_search_idx",
+                condition=Q(state__in=["open", "on_hold"]),
+            ),
         ]
 
     def __str__(self) -> str:

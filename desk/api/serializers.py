@@ -105,4 +105,5 @@ class SavedViewSerializer(serializers.ModelSerializer):
 class QueueCountSerializer(serializers.Serializer):
     slug = serializers.CharField()
     label = serializers.CharField()
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="Up to 999; see `capped`.")
+    capped = serializers.BooleanField(help_text="More tickets than `count` (counting stops).")

@@ -14,7 +14,7 @@ from tickets.models import Ticket
 
 from ..bulk import bulk_apply, tickets_merge
 from ..models import SavedView
-from ..queues import QUEUES, queue_counts
+from ..queues import COUNT_CAP, QUEUES, queue_counts
 from ..saved_views import saved_view_create, saved_view_delete, views_for
 from .serializers import (
     BulkInput,
@@ -89,13 +89,19 @@ class MergeView(APIView):
 class QueueCountsView(APIView):
     @extend_schema(
         responses={200: QueueCountSerializer(many=True), 403: PROBLEM},
-        summary="The desk queues and their counts (one query)",
+        summary="The desk queues and their counts (one query; `capped` past 999)",
     )
     def get(self, request: Request) -> Response:
         _require_agent(request)
         counts = queue_counts(request.user)
         rows = [
-            {"slug": q.slug, "label": q.label, "count": counts[q.slug]} for q in QUEUES.values()
+            {
+                "slug": q.slug,
+                "label": q.label,
+                "count": min(counts[q.slug], COUNT_CAP),
+                "capped": counts[q.slug] > COUNT_CAP,
+            }
+            for q in QUEUES.values()
         ]
         return Response(QueueCountSerializer(rows, many=True).data)
 

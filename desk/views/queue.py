@@ -22,7 +22,14 @@ from tickets.search import NUMBER, text_query
 
 from ..bulk import MAX_BULK, STATUS_TARGETS, bulk_apply, tickets_merge
 from ..models import QUEUE_COLUMNS
-from ..queue_forms import BulkForm, ColumnsForm, MergeForm, SavedViewForm
+from ..queue_forms import (
+    LAZY_CHOICES,
+    BulkForm,
+    ColumnsForm,
+    MergeForm,
+    SavedViewForm,
+    lazy_choices,
+)
 from ..queues import DEFAULT_QUEUE, QUEUES, SORTS, queue_counts, queue_sort_keys, queue_tickets
 from ..saved_views import (
     clean_query,
@@ -93,6 +100,13 @@ def _rows(request: HttpRequest, visible: QuerySet[Ticket]) -> dict[str, Any]:
         before=request.GET.get("before", ""),
     )
     snippets = _snippets(page.rows, text) if searching else {}
+    # The text of the filter's chosen team/service/organisation (its options load lazily).
+    chosen = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
+    filter_labels = {
+        name: LAZY_CHOICES[name][1] if value == "null" else str(value)
+        for name, value in chosen.items()
+        if name in LAZY_CHOICES and value not in (None, "")
+    }
     # Filtered lists (a dashboard drill-down, a search) say how many match; the plain queues
     # show their counts on the tabs instead of paying a COUNT on every page.
     total = tickets.count() if filterset.is_bound else None
@@ -102,13 +116,15 @@ def _rows(request: HttpRequest, visible: QuerySet[Ticket]) -> dict[str, Any]:
     return {
         "queue": QUEUES[slug],
         "page": page,
-        "rows": [(t, snippets.get(t.pk)) for t in page.rows],
+        "rows": [(t, snippets.get(t.pk), _detail_url(t)) for t in page.rows],
+        "breaching": slug == BREACHING,
         "filterset": filterset,
         "current_sort": sort,
         "fingerprint": fingerprint,
         "searching": searching,
         "total": total,
         "filters_on": bool(set(data) - {"q"}),
+        "filter_labels": filter_labels,
     }
 
 
@@ -166,10 +182,11 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     if NUMBER.match(text):
         ticket = Ticket.objects.visible_to(request.user).filter(number=text.upper()).first()
         if ticket is not None:
-            return redirect("desk:ticket", ticket.number)
+            return redirect(_detail_url(ticket))
     visible = Ticket.objects.visible_to(request.user)  # the approvals lookup runs once
     context = _rows(request, visible)
     context["columns"] = columns_for(preference)
+    context["show"] = dict.fromkeys(context["columns"], True)
     context["links"] = _links(request, context)
     if request.htmx and request.htmx.target == "queue-results":
         if request.GET.get("fp") == context["fingerprint"]:
@@ -188,7 +205,6 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         status_targets=STATUS_TARGETS,
         page_sizes=PAGE_SIZES,
         max_bulk=MAX_BULK,
-        breaching=context["queue"].slug == BREACHING,
     )
     return render(request, "desk/queue.html", context)
 
@@ -201,6 +217,21 @@ def queue_counts_view(request: HttpRequest) -> HttpResponse:
         "queue": QUEUES[_queue_slug(request)],
     }
     return render(request, "desk/_queue_tabs.html", context)
+
+
+def queue_choices(request: HttpRequest) -> HttpResponse:
+    """The options of one long select of the queue page (`?field=team|service|organization|
+    assignee`, `&selected=` the value to keep selected), loaded when the select comes into
+    view."""
+    field = request.GET.get("field", "")
+    if field not in LAZY_CHOICES:
+        return HttpResponse(status=404)
+    context = {
+        "options": lazy_choices(field),
+        "selected": request.GET.get("selected", ""),
+        "empty": request.GET.get("empty", "—"),
+    }
+    return render(request, "desk/_options.html", context)
 
 
 # ------------------------------------------------------------------ saved views, columns
@@ -320,13 +351,16 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
 
 
 # ------------------------------------------------------------------ ticket jump and live check
+def _detail_url(ticket: Ticket) -> str:
+    """The desk page of the ticket's kind (the queue for a kind without one)."""
+    name = DETAIL_URLS.get(ticket.kind)
+    return reverse(name, args=[ticket.pk]) if name else reverse("desk:queue")
+
+
 def ticket_redirect(request: HttpRequest, number: str) -> HttpResponse:
     """/desk/tickets/INC0001001/ → the kind's own page (404 when hidden)."""
     ticket = get_object_or_404(Ticket.objects.visible_to(request.user), number=number.upper())
-    detail_url = DETAIL_URLS.get(ticket.kind)
-    if detail_url is None:
-        return redirect("desk:queue")
-    return redirect(detail_url, ticket.pk)
+    return redirect(_detail_url(ticket))
 
 
 def ticket_changed(request: HttpRequest, pk: int) -> HttpResponse:

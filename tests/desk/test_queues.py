@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from desk.models import DeskPreference, SavedView
-from desk.queues import QUEUES, queue_counts
+from desk.queues import COUNT_CAP, QUEUES, queue_counts
+from desk.templatetags.desk_ui import tab_count
 from incidents.choices import IncidentStatus, ResolutionCode
 from incidents.models import Incident
 from incidents.services import (
@@ -121,6 +122,23 @@ def test_counts_agree_with_the_lists_in_one_query(client, agent, world):
         assert counts[slug] == len(listed(client, f"/desk/?queue={slug}&page_size=100")), slug
     html = client.get("/desk/queues/counts/?queue=mine").content.decode()
     assert re.search(r'id="tab-mine" aria-current="page">My work <span class="count"[^>]*>1<', html)
+
+
+def test_counts_stop_at_the_cap_and_the_tab_says_so(agent, world):
+    # the agent sees three open tickets, one of them theirs
+    counts = queue_counts(agent, cap=2)
+    assert counts["open"] == 3  # cap + 1: "more than 2", counting stopped there
+    assert counts["mine"] == 1  # under the cap: exact
+    assert tab_count(COUNT_CAP) == str(COUNT_CAP)
+    assert tab_count(COUNT_CAP + 1) == f"{COUNT_CAP}+"
+
+
+def test_counts_for_an_agent_in_no_team(requester):
+    loner = UserFactory(username="loner", roles=["agent"])
+    raise_incident(requester, None, "Triage pool")
+    counts = queue_counts(loner)
+    assert counts["teams"] == 0
+    assert counts["unassigned"] == 1
 
 
 def test_default_queue_is_all_open_and_unknown_queue_falls_back(client, agent, world):
@@ -267,7 +285,8 @@ def test_a_number_opens_its_ticket_and_a_hidden_number_finds_nothing(
     client.force_login(agent)
     response = client.get(f"/desk/?q={visible.ticket.number.lower()}")
     assert response.status_code == 302
-    assert response["Location"] == f"/desk/tickets/{visible.ticket.number}/"
+    # straight to the kind's page: one redirect, not two
+    assert response["Location"] == f"/desk/incidents/{visible.pk}/"
     assert listed(client, f"/desk/?q={hidden.ticket.number}") == []
 
 

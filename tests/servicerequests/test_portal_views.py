@@ -1,6 +1,7 @@
 """Portal: catalogue home and search, the item page and its order form, the confirmation,
 "My requests" with progress, the request page, and "My approvals" with delegation."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,15 +13,17 @@ from django.utils import timezone
 from catalogue.choices import Audience, VariableType
 from servicerequests.choices import RequestStatus, TaskStatus
 from servicerequests.models import FulfilmentTask, ServiceRequest
+from servicerequests.popularity import refresh_popular_counts
 from servicerequests.services import (
     approval_decide,
     delegation_set,
     service_request_submit,
     task_transition,
 )
+from servicerequests.tasks import refresh_popular_task
 from tests.factories import OrganizationFactory, UserFactory
 from tests.servicerequests.builders import make_category, make_item
-from tickets.models import Approval
+from tickets.models import Approval, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +45,7 @@ def fill_catalogue(n, team):
 def test_catalogue_home_runs_the_same_queries_for_10_and_50_items(client, requester, network_team):
     client.force_login(requester)
     fill_catalogue(10, network_team)
+    refresh_popular_counts()  # warm, as beat keeps it
     ten = count_queries(client, "/catalogue/")
     fill_catalogue(40, network_team)
     fifty = count_queries(client, "/catalogue/")
@@ -69,6 +73,39 @@ def test_catalogue_home_shows_categories_popular_items_and_search(client, reques
     assert "VPN access" in found.split('id="search-results"')[1].split("</section>")[0]
     nothing = client.get("/catalogue/?q=spaceship").content.decode()
     assert "Nothing in the catalogue matches" in nothing
+
+
+def popular_names(client) -> list[str]:
+    page = client.get("/catalogue/").content.decode()
+    block = page.split('id="popular"')[1].split("</section>")[0]
+    return re.findall(r'font-size:1rem">([^<]+)</strong>', block)
+
+
+def test_popular_is_featured_first_then_most_ordered_in_the_last_90_days(
+    client, requester, network_team
+):
+    plain = make_item(name="Mouse", fulfilment_team=network_team)
+    ordered = make_item(name="Headset", fulfilment_team=network_team)
+    long_ago = make_item(name="Docking station", fulfilment_team=network_team)
+    make_item(name="Monitor", fulfilment_team=network_team, featured=True)
+    service_request_submit(item=ordered, by=requester, answers={})
+    old = [service_request_submit(item=long_ago, by=requester, answers={}) for _ in range(3)]
+    Ticket.objects.filter(pk__in=[r.pk for r in old]).update(
+        created_at=timezone.now() - timedelta(days=91)
+    )
+    client.force_login(requester)
+
+    names = popular_names(client)
+    assert names.index("Monitor") < names.index("Headset") < names.index("Docking station")
+    assert names.index("Headset") < names.index("Mouse")
+
+    # a new order counts once beat has recounted (the page reads the cached read model)
+    for _ in range(2):
+        service_request_submit(item=plain, by=requester, answers={})
+    assert popular_names(client).index("Headset") < popular_names(client).index("Mouse")
+    refresh_popular_task.apply()
+    names = popular_names(client)
+    assert names.index("Monitor") < names.index("Mouse") < names.index("Headset")
 
 
 def test_items_for_other_organisations_are_hidden(client, requester, network_team):
