@@ -506,3 +506,24 @@ def test_an_open_ticket_learns_that_someone_else_changed_it(
     assert "was changed by someone else" in response.content.decode()
     hidden = raise_incident(requester, database_team, "Hidden")
     assert client.get(f"/desk/tickets/{hidden.pk}/changed/?version=1").status_code == 404
+
+
+def test_long_selects_load_their_options_when_shown(client, agent, requester, network_team):
+    client.force_login(agent)
+    page = client.get(f"/desk/?team={network_team.pk}").content.decode()
+    # the page carries only the chosen team; the options come from the choices endpoint
+    select = page.split('id="filter-team"')[1].split("</select>")[0]
+    assert 'hx-trigger="intersect once"' in select
+    assert f'<option value="{network_team.pk}" selected>Network</option>' in select
+    options = client.get(
+        f"/desk/queues/choices/?field=team&selected={network_team.pk}&empty=Any"
+    ).content.decode()
+    assert '<option value="">Any</option>' in options
+    assert f'<option value="{network_team.pk}" selected>Network</option>' in options
+    agents = client.get("/desk/queues/choices/?field=assignee").content.decode()
+    assert "Alice Agent" in agents and "Rita Requester" not in agents
+    services = client.get("/desk/queues/choices/?field=service").content.decode()
+    assert '<option value="null">No service</option>' in services
+    assert client.get("/desk/queues/choices/?field=password").status_code == 404
+    client.force_login(requester)
+    assert client.get("/desk/queues/choices/?field=assignee").status_code in (403, 404)
