@@ -104,10 +104,8 @@ TEMPLATES = [
         },
     },
 ]
-# Form widgets render through Jinja2 (Django's own widget templates, compiled to Python): a
-# select renders each option with a template include, and the Django engine made the desk
-# queue's filter and bulk bars (≈400 options) half of the page's time.
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# Form widgets render through Jinja2 where Django ships Jinja2 templates (core.renderers).
+FORM_RENDERER = "core.renderers.FormRenderer"
 
 # ------------------------------------------------------------------ database
 # DATABASE_URL is required: `make run` and `make test` start an embedded PostgreSQL and set it
