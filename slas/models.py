@@ -212,6 +212,19 @@ class SlaClock(models.Model):
                     running_since__isnull=False, breached_at__isnull=True, due_at__isnull=False
                 ),
             ),
+            # The SLA overview's live tiles (dashboards.queries.sla.open_sla_counts): open
+            # tickets with a breached clock, and with a warned one. Both are few; the open
+            # clocks are 34k at 1M tickets (95 ms to read them all on every overview).
+            models.Index(
+                fields=["ticket"],
+                name="slas_clock_breached_open",
+                condition=Q(state="breached", stopped_at__isnull=True),
+            ),
+            models.Index(
+                fields=["ticket"],
+                name="slas_clock_warned_open",
+                condition=Q(stopped_at__isnull=True, breached_at__isnull=True) & ~Q(warnings=[]),
+            ),
         ]
 
     def __str__(self) -> str:

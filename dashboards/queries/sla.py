@@ -51,24 +51,30 @@ class Overview:
 
 def open_sla_counts(scope: Scope) -> dict[str, int]:
     """Open tickets in scope with a breached clock (`breached_open`) and with a clock past
-    its policy's last warning threshold, not breached (`at_risk`): one pass over the open
-    clocks (partial index slas_clock_open_due). The same conditions as the desk-queue
-    filters `sla=breached_open|at_risk` (tickets.filtersets), which the tests hold it to."""
+    its policy's last warning threshold, not breached (`at_risk`). Each is read from its own
+    small partial index (slas_clock_breached_open, slas_clock_warned_open: a clock with a
+    warning past every threshold has at least one), not from every open clock. The same
+    conditions as the desk-queue filters `sla=breached_open|at_risk` (tickets.filtersets),
+    which the tests hold it to."""
     clocks = SlaClock._meta.db_table
     policies = SlaPolicy._meta.db_table
     tickets = Ticket._meta.db_table
     condition, params = scope.sql("t")
     sql = f"""
-        SELECT count(DISTINCT c.ticket_id) FILTER (WHERE c.state = 'breached'),
-               count(DISTINCT c.ticket_id) FILTER (
-                   WHERE c.state IN ('running', 'paused') AND c.breached_at IS NULL
-                     AND cardinality(p.warning_thresholds) > 0
-                     AND c.warnings @> p.warning_thresholds)
-        FROM {clocks} c
-        JOIN {policies} p ON p.id = c.policy_id
-        JOIN {tickets} t ON t.id = c.ticket_id
-        WHERE c.stopped_at IS NULL AND c.state <> 'cancelled'
-          AND t.state = ANY(%(open)s) AND {condition}
+        SELECT
+          (SELECT count(DISTINCT c.ticket_id)
+           FROM {clocks} c JOIN {tickets} t ON t.id = c.ticket_id
+           WHERE c.state = 'breached' AND c.stopped_at IS NULL
+             AND t.state = ANY(%(open)s) AND {condition}),
+          (SELECT count(DISTINCT c.ticket_id)
+           FROM {clocks} c
+           JOIN {policies} p ON p.id = c.policy_id
+           JOIN {tickets} t ON t.id = c.ticket_id
+           WHERE c.stopped_at IS NULL AND c.breached_at IS NULL AND NOT c.warnings = '{{}}'
+             AND c.state IN ('running', 'paused')
+             AND cardinality(p.warning_thresholds) > 0
+             AND c.warnings @> p.warning_thresholds
+             AND t.state = ANY(%(open)s) AND {condition})
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, params | {"open": drill.OPEN})

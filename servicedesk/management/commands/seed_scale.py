@@ -572,6 +572,11 @@ class Command(BaseCommand):
         responded = None if unassign else created + timedelta(minutes=rng.expovariate(1 / 90))
         resolved = None if open_ else created + timedelta(hours=rng.expovariate(1 / 20))
         closed = resolved + timedelta(days=3) if state == "closed" and resolved else None
+        # Nothing happens in the future: a ticket raised an hour ago was not closed tomorrow
+        # (a future updated_at also looked "changed since the last sync" to the dashboards).
+        responded, resolved, closed = (
+            min(t, self.now) if t else t for t in (responded, resolved, closed)
+        )
         row.update(
             first_responded_at=responded,
             resolved_at=resolved,
