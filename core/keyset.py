@@ -97,10 +97,21 @@ def seek_q(keys: list[Key], values: list[Any], *, forward: bool) -> Q:
 
 
 def paginate(
-    queryset: QuerySet, *, keys: list[Key], size: int, after: str = "", before: str = ""
+    queryset: QuerySet,
+    *,
+    keys: list[Key],
+    size: int,
+    after: str = "",
+    before: str = "",
+    late_rows: bool = False,
 ) -> KeysetPage:
     """One page of `queryset` in `keys` order: the first, the one after cursor `after`, or the
-    one before cursor `before`. One query (size + 1 rows tell whether more follow)."""
+    one before cursor `before`. One query (size + 1 rows tell whether more follow).
+
+    With `late_rows`, two: the page's primary keys first (no joins, no per-row subqueries
+    but the sort keys'), then those rows with everything `queryset` selects. PostgreSQL
+    joins before it sorts and limits, so a wide queryset whose filter it misjudges (the
+    agents' OR'd visibility) hashed every user to show 25 rows."""
     names = [key.name for key in keys]
     boundary = decode_cursor(before or after, len(keys)) if (before or after) else None
     backwards = bool(before) and boundary is not None
@@ -109,7 +120,12 @@ def paginate(
     order = [key.ordering for key in keys]
     if backwards:
         order = [o[1:] if o.startswith("-") else f"-{o}" for o in order]
-    rows = list(queryset.order_by(*order)[: size + 1])
+    if late_rows:
+        ids = list(queryset.order_by(*order).values_list("pk", flat=True)[: size + 1])
+        by_id = queryset.order_by().in_bulk(ids)
+        rows = [by_id[pk] for pk in ids if pk in by_id]
+    else:
+        rows = list(queryset.order_by(*order)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:

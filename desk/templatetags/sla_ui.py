@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from slas.calendar import business_time_between, is_working, working_intervals
 from slas.choices import CLOCK_COLOURS, Metric
@@ -230,25 +231,38 @@ def sla_clock_views(context: dict[str, Any], clocks: Any) -> list[ClockView]:
     return [clock_view(clock, now, zone) for clock in ordered]
 
 
-@register.inclusion_tag("components/_sla_due.html", takes_context=True)
-def sla_due_cell(
-    context: dict[str, Any], due: datetime | None, breached: bool = False
-) -> dict[str, Any]:
+_DUE_STYLES = {
+    "breached": "color:#9b1c1c;font-weight:600",
+    "at-risk": "color:#b45309;font-weight:600",
+}
+
+
+def sla_due_html(due: datetime | None, breached: Any, *, now: datetime, zone: tzinfo) -> SafeString:
     """Queue cell: nearest open deadline, red when breached, orange when due within 1 h."""
-    now = timezone.now()
-    zone = viewer_zone(context["request"].user)
-    level = ""
-    if breached:
-        level = "breached"
-    elif due is not None and due - now <= AT_RISK:
-        level = "at-risk"
-    seconds = int((due - now).total_seconds()) if due is not None else 0
-    return {
-        "due": due,
-        "level": level,
-        "breached": breached,
-        "relative": (
-            f"in {human_duration(seconds)}" if seconds >= 0 else f"{human_duration(seconds)} ago"
-        ),
-        "absolute": _stamp(due, zone),
-    }
+    if due is None:
+        if breached:
+            return format_html(
+                '<span class="sla-due sla-breached" style="{}">Breached</span>',
+                _DUE_STYLES["breached"],
+            )
+        return mark_safe('<span class="muted">—</span>')
+    level = "breached" if breached else ("at-risk" if due - now <= AT_RISK else "ok")
+    seconds = int((due - now).total_seconds())
+    relative = f"in {human_duration(seconds)}" if seconds >= 0 else f"{human_duration(seconds)} ago"
+    style = format_html(' style="{}"', _DUE_STYLES[level]) if level in _DUE_STYLES else ""
+    return format_html(
+        '<span class="sla-due sla-{}"{} title="Due {}">{}{}</span>',
+        level,
+        style,
+        _stamp(due, zone),
+        "Breached · " if breached else "",
+        relative,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sla_due_cell(context: dict[str, Any], due: datetime | None, breached: Any = False) -> str:
+    """`{% sla_due_cell t.sla_due t.sla_breached %}` (see sla_due_html)."""
+    return sla_due_html(
+        due, breached, now=timezone.now(), zone=viewer_zone(context["request"].user)
+    )

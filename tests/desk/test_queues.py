@@ -528,3 +528,10 @@ def test_long_selects_load_their_options_when_shown(client, agent, requester, ne
     assert client.get("/desk/queues/choices/?field=password").status_code == 404
     client.force_login(requester)
     assert client.get("/desk/queues/choices/?field=assignee").status_code in (403, 404)
+
+
+def test_every_column_has_a_cell_in_column_order():
+    from desk.models import QUEUE_COLUMNS
+    from desk.templatetags.desk_ui import _CELLS
+
+    assert list(_CELLS) == list(QUEUE_COLUMNS)
