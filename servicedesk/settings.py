@@ -116,9 +116,13 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # services own their transactions
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# No JIT: our queries are short, and compiling one whose estimated cost is high took 80 ms of
-# the 360 ms of the queue counts at 1M tickets (PostgreSQL's own advice for OLTP).
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Short queries, answered at once: no JIT (compiling one whose estimated cost was high took
+# 80 ms of the 360 ms of the queue counts at 1M tickets) and no parallel workers (starting
+# one took 7 of the 10 ms of the Breaching soon page's query; on a small machine the other
+# request in flight needs the core more). PostgreSQL's own advice for OLTP.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    "-c jit=off -c max_parallel_workers_per_gather=0"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ------------------------------------------------------------------ auth
