@@ -1,6 +1,8 @@
 """Personas (Healthchecks alice/bob style) and real-component fixtures (Celery worker)."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -124,15 +126,23 @@ def celery_worker_process(transactional_db, tmp_path):
             args += ["--schedule", str(tmp_path / f"beat-schedule-{len(procs)}")]
         if queues:
             args += ["-Q", queues]
-        proc = subprocess.Popen(args, cwd=ROOT, env=_worker_env() | (env or {}))
+        # A session of its own: `--beat` forks the scheduler, which outlived a terminated
+        # worker (an orphan sending the sweep to the test broker every second).
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=_worker_env() | (env or {}), start_new_session=True
+        )
         procs.append(proc)
         return proc
 
     yield start
     for proc in procs:
-        proc.terminate()
+        _signal_group(proc, signal.SIGTERM)
     for proc in procs:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _signal_group(proc, signal.SIGKILL)  # whatever of the group is left
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone
+        os.killpg(proc.pid, sig)
