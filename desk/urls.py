@@ -23,6 +23,11 @@ urlpatterns = [
     path("tickets/<int:pk>/tags/", ticket_tools.ticket_tags, name="ticket-tags"),
     path("tickets/<int:pk>/watch/", ticket_tools.ticket_watch_toggle, name="ticket-watch"),
     path("tickets/<int:pk>/links/", ticket_tools.ticket_links, name="ticket-links"),
+    path(
+        "tickets/<int:pk>/links/<int:link_id>/delete/",
+        ticket_tools.ticket_unlink_view,
+        name="ticket-unlink",
+    ),
     path("tickets/<int:pk>/preview/", ticket_tools.ticket_preview, name="ticket-preview"),
     path(
         "tickets/<int:pk>/canned/<int:reply_id>/render/",

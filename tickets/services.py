@@ -427,3 +427,42 @@ def ticket_link(*, source: Ticket, target: Ticket, kind: str, by: Any) -> Ticket
         data={**data, "other": source.number},
     )
     return link
+
+
+@transaction.atomic
+def ticket_unlink(*, ticket: Ticket, link_id: int, by: Any) -> TicketLink:
+    """Remove one of `ticket`'s links (either side of it), journalled on both tickets: the
+    history keeps that they were linked, by whom and when it was undone. `by` must see both
+    tickets; a link that is not this ticket's, or one to a ticket `by` cannot see, reads as
+    missing."""
+    link = (
+        TicketLink.objects.filter(pk=link_id)
+        .filter(models.Q(source=ticket) | models.Q(target=ticket))
+        .select_related("source", "target")
+        .first()
+    )
+    if link is None:
+        raise DomainError("No such link on this ticket.")
+    _check_visible(link.source, by, "No such link on this ticket.")
+    _check_visible(link.target, by, "No such link on this ticket.")
+    first, second = sorted([link.source_id, link.target_id])
+    ticket_lock(ticket_id=first)
+    ticket_lock(ticket_id=second)
+    kind = LinkKind(link.kind)
+    data = {"code": "unlinked", "kind": str(kind), "link_id": link.pk}
+    events.record(
+        ticket=link.source,
+        type=EventType.SYSTEM,
+        actor=by,
+        body=f"removed the link: {kind.label.lower()} {link.target.number}",
+        data={**data, "other": link.target.number},
+    )
+    events.record(
+        ticket=link.target,
+        type=EventType.SYSTEM,
+        actor=by,
+        body=f"removed the link: {LINK_INVERSE_LABEL[kind].lower()} {link.source.number}",
+        data={**data, "other": link.source.number},
+    )
+    link.delete()  # a link row, not a ticket: the journal above is its record
+    return link

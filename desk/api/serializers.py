@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import Team
 from incidents.choices import OnHoldReason, ResolutionCode
-from tickets.choices import Priority
+from tickets.choices import LinkKind, Priority
 
 from ..bulk import ACTIONS, MAX_BULK, STATUS_TARGETS, bulk_problems
 from ..models import SavedView
@@ -107,3 +107,26 @@ class QueueCountSerializer(serializers.Serializer):
     label = serializers.CharField()
     count = serializers.IntegerField(help_text="Up to 999; see `capped`.")
     capped = serializers.BooleanField(help_text="More tickets than `count` (counting stops).")
+
+
+class LinkedTicketSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    state = serializers.CharField()
+
+
+class TicketLinkSerializer(serializers.Serializer):
+    """One link, read from the ticket in the URL: "this ticket <label> <ticket>"."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=LinkKind.choices)
+    label = serializers.CharField(help_text='From this ticket\'s side, e.g. "Duplicated by".')
+    ticket = LinkedTicketSerializer()
+
+
+class TicketLinkInput(serializers.Serializer):
+    number = serializers.CharField(max_length=16, help_text="The other ticket's number.")
+    kind = serializers.ChoiceField(
+        choices=LinkKind.choices, help_text="This ticket is <kind> the other one."
+    )

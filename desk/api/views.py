@@ -10,11 +10,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.conditional import PROBLEM
+from core.exceptions import DomainError
 from tickets.models import Ticket
+from tickets.services import ticket_link, ticket_unlink
 
 from ..bulk import bulk_apply, tickets_merge
 from ..models import SavedView
 from ..queues import COUNT_CAP, QUEUES, queue_counts
+from ..related import RelatedRow, related_for
 from ..saved_views import saved_view_create, saved_view_delete, views_for
 from .serializers import (
     BulkInput,
@@ -22,6 +25,8 @@ from .serializers import (
     MergeInput,
     QueueCountSerializer,
     SavedViewSerializer,
+    TicketLinkInput,
+    TicketLinkSerializer,
 )
 
 
@@ -143,3 +148,74 @@ class SavedViewViewSet(
 
     def perform_destroy(self, instance: SavedView) -> None:
         saved_view_delete(view=instance, by=self.request.user)
+
+
+# ------------------------------------------------------------------ related tickets
+def _visible_ticket(request: Request, number: str) -> Ticket:
+    _require_agent(request)
+    ticket = Ticket.objects.visible_to(request.user).filter(number=number.upper()).first()
+    if ticket is None:
+        raise exceptions.NotFound("No such ticket.")
+    return ticket
+
+
+def _link_data(row: RelatedRow) -> dict:
+    other = row.other
+    return {
+        "id": row.link_id,
+        "kind": row.kind,
+        "label": row.label,
+        "ticket": {
+            "number": other.number,
+            "title": other.title,
+            "kind": other.kind,
+            "state": other.state,
+        },
+    }
+
+
+class TicketLinksView(APIView):
+    """A ticket's related tickets, as the desk's side panel shows them."""
+
+    @extend_schema(
+        responses={200: TicketLinkSerializer(many=True), 403: PROBLEM, 404: PROBLEM},
+        summary="A ticket's links, both ways (tickets you may not see are left out)",
+    )
+    def get(self, request: Request, number: str) -> Response:
+        ticket = _visible_ticket(request, number)
+        rows = related_for(ticket=ticket, user=request.user)
+        return Response(TicketLinkSerializer([_link_data(r) for r in rows], many=True).data)
+
+    @extend_schema(
+        request=TicketLinkInput,
+        responses={201: TicketLinkSerializer, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM},
+        summary="Link this ticket to another (journalled on both)",
+    )
+    def post(self, request: Request, number: str) -> Response:
+        ticket = _visible_ticket(request, number)
+        serializer = TicketLinkInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        other_number = serializer.validated_data["number"].strip().upper()
+        other = Ticket.objects.visible_to(request.user).filter(number=other_number).first()
+        if other is None:  # hidden and missing read the same
+            raise DomainError("No ticket with that number.", field="number")
+        link = ticket_link(
+            source=ticket, target=other, kind=serializer.validated_data["kind"], by=request.user
+        )
+        row = RelatedRow(link.get_kind_display(), other, link.pk, link.kind)
+        return Response(TicketLinkSerializer(_link_data(row)).data, status=status.HTTP_201_CREATED)
+
+
+class TicketLinkView(APIView):
+    @extend_schema(
+        request=None,
+        responses={204: None, 403: PROBLEM, 404: PROBLEM},
+        summary="Remove one of this ticket's links (journalled on both)",
+    )
+    def delete(self, request: Request, number: str, link_id: int) -> Response:
+        ticket = _visible_ticket(request, number)
+        try:
+            ticket_unlink(ticket=ticket, link_id=link_id, by=request.user)
+        except DomainError as exc:
+            raise exceptions.NotFound(exc.message) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)

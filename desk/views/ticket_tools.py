@@ -20,24 +20,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import DomainError, StaleWrite
 from core.markdown import render_markdown
-from tickets.models import Ticket, TicketEvent, TicketLink
+from tickets.models import Ticket, TicketEvent
 from tickets.services import (
-    LINK_INVERSE_LABEL,
     ticket_link,
     ticket_set_tags,
+    ticket_unlink,
     ticket_watch,
 )
 
 from ..canned import canned_render, canned_replies_for
 from ..forms import TagsForm, TicketLinkForm, WatchForm
-
-
-@dataclass
-class RelatedRow:
-    """One line of the related-tickets list, read from this ticket's side."""
-
-    label: str
-    other: Ticket
+from ..related import RelatedRow, related_for
 
 
 @dataclass
@@ -54,22 +47,9 @@ class TicketTools:
 
 def tools_for(*, ticket: Ticket, user: Any, bound: dict[str, Form] | None = None) -> TicketTools:
     """The side panel's data in four queries whatever the ticket's history: watchers, links
-    out, links in, and the time-spent sum. Linked tickets the agent may not see are left out
-    (their number and title would leak)."""
+    (desk.related) and the time-spent sum."""
     watchers = list(ticket.watchers.order_by("display_name", "username"))
-    visible = Ticket.objects.visible_to(user)
-    links_out = (
-        TicketLink.objects.filter(source=ticket, target__in=visible)
-        .select_related("target")
-        .order_by("created_at", "pk")
-    )
-    links_in = (
-        TicketLink.objects.filter(target=ticket, source__in=visible)
-        .select_related("source")
-        .order_by("created_at", "pk")
-    )
-    related = [RelatedRow(link.get_kind_display(), link.target) for link in links_out]
-    related += [RelatedRow(LINK_INVERSE_LABEL[link.kind], link.source) for link in links_in]
+    related = related_for(ticket=ticket, user=user)
     total = TicketEvent.objects.filter(ticket=ticket).aggregate(t=Sum("time_spent_minutes"))["t"]
     default_forms: dict[str, Form] = {
         "tags": TagsForm(initial={"tags": " ".join(ticket.tags), "version": ticket.version}),
@@ -189,6 +169,21 @@ def ticket_links(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         return _failed(request, ticket, "link", form, exc)
     return _done(request, ticket, f"Linked to {other.number}.")
+
+
+@require_POST
+def ticket_unlink_view(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
+    """Remove a related-ticket link (the button asks for confirmation first)."""
+    ticket = _ticket(request, pk)
+    try:
+        link = ticket_unlink(ticket=ticket, link_id=link_id, by=request.user)
+    except DomainError as exc:
+        if not request.htmx:
+            messages.error(request, exc.message)
+            return redirect(ticket.get_absolute_url())
+        return HttpResponse(exc.message, status=404)
+    other = link.target if link.source_id == ticket.pk else link.source
+    return _done(request, ticket, f"Link to {other.number} removed.")
 
 
 @require_GET

@@ -75,3 +75,30 @@ def test_agent_works_a_ticket_with_canned_reply_preview_time_watch_and_tags(
     incident = Incident.objects.get(pk=incident.pk)
     assert incident.status == IncidentStatus.IN_PROGRESS
     assert TicketEvent.objects.filter(ticket_id=incident.pk, time_spent_minutes=25).exists()
+
+
+def test_removing_a_link_asks_first_and_updates_the_panel(new_page, agent, requester, network_team):
+    from incidents.services import incident_create
+    from tickets.models import TicketLink
+    from tickets.services import ticket_link
+
+    one = incident_create(requester=requester, by=requester, title="VPN down", team=network_team)
+    two = incident_create(requester=requester, by=requester, title="VPN slow", team=network_team)
+    ticket_link(source=two.ticket, target=one.ticket, kind="related", by=agent)
+    page = new_page()
+    log_in(page, "alice")
+    page.goto(f"/desk/incidents/{one.pk}/")
+    related = page.locator("#related-list")
+    expect(related).to_contain_text(two.ticket.number)
+
+    # declining the question keeps the link
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    related.get_by_role("button", name=f"Remove the link to {two.ticket.number}").click()
+    expect(related).to_contain_text(two.ticket.number)
+    assert TicketLink.objects.count() == 1
+
+    # accepting removes it, and the panel says so without a reload
+    page.once("dialog", lambda dialog: dialog.accept())
+    related.get_by_role("button", name=f"Remove the link to {two.ticket.number}").click()
+    expect(page.locator("#related-list")).to_have_text("No related tickets.")
+    assert not TicketLink.objects.exists()

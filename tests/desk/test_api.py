@@ -113,3 +113,50 @@ def test_queue_counts_through_the_api(client, agent, requester, network_team):
     assert counts["open"] == 1
     assert counts["mine"] == 0
     assert counts["unassigned"] == 1
+
+
+def test_links_through_the_api_list_add_and_remove(
+    client, agent, other_agent, requester, network_team, database_team
+):
+    # given two tickets the agent sees and one of another team's
+    one = raise_incident(requester, network_team, "VPN down")
+    two = raise_incident(requester, network_team, "VPN slow")
+    theirs = raise_incident(requester, database_team, "DB slow")
+    client.force_login(agent)
+    url = f"/api/v1/desk/tickets/{one.number}/links/"
+    assert client.get(url).json() == []
+
+    # when the agent links the two
+    made = client.post(
+        url,
+        {"number": two.number.lower(), "kind": "caused_by"},
+        content_type="application/json",
+    )
+
+    # then both sides show it, each from its own side
+    assert made.status_code == 201, made.content
+    link_id = made.json()["id"]
+    assert made.json()["label"] == "Caused by"
+    other_side = client.get(f"/api/v1/desk/tickets/{two.number}/links/").json()
+    assert [(r["id"], r["label"], r["ticket"]["number"]) for r in other_side] == [
+        (link_id, "Causes", one.number)
+    ]
+    # a hidden ticket reads as missing, a repeat is refused
+    hidden = client.post(
+        url, {"number": theirs.number, "kind": "related"}, content_type="application/json"
+    )
+    assert hidden.status_code == 400
+    again = client.post(
+        url, {"number": two.number, "kind": "caused_by"}, content_type="application/json"
+    )
+    assert again.status_code == 400
+
+    # when removed from the other side
+    assert client.delete(f"/api/v1/desk/tickets/{two.number}/links/{link_id}/").status_code == 204
+    assert not TicketLink.objects.exists()
+    assert client.delete(f"/api/v1/desk/tickets/{two.number}/links/{link_id}/").status_code == 404
+    # another team's agent cannot even find the ticket; a requester may not use desk tools
+    client.force_login(other_agent)
+    assert client.get(url).status_code == 404
+    client.force_login(requester)
+    assert client.get(url).status_code == 403

@@ -25,6 +25,7 @@ from tickets.services import (
     ticket_link,
     ticket_reply,
     ticket_set_tags,
+    ticket_unlink,
     ticket_watch,
 )
 
@@ -322,6 +323,53 @@ def test_self_and_repeated_links_are_refused(agent, requester, network_team, inc
     assert TicketLink.objects.count() == 1
 
 
+def test_a_link_is_removed_from_either_side_after_confirmation_and_journalled(
+    client, agent, requester, network_team, incident
+):
+    # given two linked tickets
+    other = incident_create(requester=requester, by=requester, title="VPN again", team=network_team)
+    link = ticket_link(source=other.ticket, target=incident.ticket, kind="caused_by", by=agent)
+    client.force_login(agent)
+    page = panel(client.get(f"/desk/incidents/{incident.pk}/"))
+    assert f'hx-post="/desk/tickets/{incident.pk}/links/{link.pk}/delete/"' in page
+    assert f'hx-confirm="Remove the link to {other.ticket.number}?"' in page
+    # when the target's side removes it
+    response = client.post(
+        f"/desk/tickets/{incident.pk}/links/{link.pk}/delete/", HTTP_HX_REQUEST="true"
+    )
+    # then the link is gone, the panel says so, and both journals keep what happened
+    assert response.status_code == 200
+    assert not TicketLink.objects.exists()
+    assert "No related tickets." in panel(response)
+    journal = TicketEvent.objects.filter(type=EventType.SYSTEM, data__code="unlinked")
+    assert sorted(journal.values_list("ticket_id", "body")) == sorted(
+        [
+            (other.pk, f"removed the link: caused by {incident.ticket.number}"),
+            (incident.pk, f"removed the link: causes {other.ticket.number}"),
+        ]
+    )
+    # and removing it again reads as missing
+    again = client.post(f"/desk/tickets/{incident.pk}/links/{link.pk}/delete/")
+    assert again.status_code == 302
+    assert TicketEvent.objects.filter(data__code="unlinked").count() == 2
+
+
+def test_a_link_of_another_ticket_or_to_a_hidden_one_cannot_be_removed(
+    agent, manager, requester, network_team, incident, hidden
+):
+    other = incident_create(requester=requester, by=requester, title="VPN again", team=network_team)
+    elsewhere = ticket_link(source=other.ticket, target=hidden.ticket, kind="related", by=manager)
+    to_hidden = ticket_link(
+        source=incident.ticket, target=hidden.ticket, kind="related", by=manager
+    )
+    with pytest.raises(DomainError):  # not this ticket's link
+        ticket_unlink(ticket=incident.ticket, link_id=elsewhere.pk, by=agent)
+    with pytest.raises(DomainError):  # the agent cannot see the other side
+        ticket_unlink(ticket=incident.ticket, link_id=to_hidden.pk, by=agent)
+    assert TicketLink.objects.count() == 2
+    assert not TicketEvent.objects.filter(data__code="unlinked").exists()
+
+
 def test_links_to_tickets_the_agent_may_not_see_are_not_listed(
     client, agent, manager, incident, hidden
 ):
@@ -340,6 +388,7 @@ def test_links_to_tickets_the_agent_may_not_see_are_not_listed(
         ("post", "tags/", {"tags": "x", "version": 1}),
         ("post", "watch/", {"watch": "on"}),
         ("post", "links/", {"number": "INC0000001", "kind": "related"}),
+        ("post", "links/1/delete/", {}),
         ("post", "preview/", {"body": "hi"}),
     ],
 )
