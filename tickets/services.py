@@ -411,22 +411,26 @@ def ticket_link(*, source: Ticket, target: Ticket, kind: str, by: Any) -> Ticket
     if existing.exists():
         raise DomainError(f"{source.number} is already linked to {target.number}.", field="number")
     link = TicketLink.objects.create(source=source, target=target, kind=kind, created_by=by)
-    data = {"code": "linked", "kind": str(kind), "link_id": link.pk}
-    events.record(
-        ticket=source,
-        type=EventType.SYSTEM,
-        actor=by,
-        body=f"linked this ticket: {kind.label.lower()} {target.number}",
-        data={**data, "other": target.number},
-    )
-    events.record(
-        ticket=target,
-        type=EventType.SYSTEM,
-        actor=by,
-        body=f"linked this ticket: {LINK_INVERSE_LABEL[kind].lower()} {source.number}",
-        data={**data, "other": source.number},
-    )
+    _journal_link(link, by=by, code="linked", verb="linked this ticket")
     return link
+
+
+def _journal_link(link: TicketLink, *, by: Any, code: str, verb: str) -> None:
+    """One system entry on each of the link's tickets, each read from its own side."""
+    kind = LinkKind(link.kind)
+    data = {"code": code, "kind": str(kind), "link_id": link.pk}
+    sides = (
+        (link.source, kind.label, link.target),
+        (link.target, LINK_INVERSE_LABEL[kind], link.source),
+    )
+    for ticket, label, other in sides:
+        events.record(
+            ticket=ticket,
+            type=EventType.SYSTEM,
+            actor=by,
+            body=f"{verb}: {label.lower()} {other.number}",
+            data={**data, "other": other.number},
+        )
 
 
 @transaction.atomic
@@ -448,21 +452,6 @@ def ticket_unlink(*, ticket: Ticket, link_id: int, by: Any) -> TicketLink:
     first, second = sorted([link.source_id, link.target_id])
     ticket_lock(ticket_id=first)
     ticket_lock(ticket_id=second)
-    kind = LinkKind(link.kind)
-    data = {"code": "unlinked", "kind": str(kind), "link_id": link.pk}
-    events.record(
-        ticket=link.source,
-        type=EventType.SYSTEM,
-        actor=by,
-        body=f"removed the link: {kind.label.lower()} {link.target.number}",
-        data={**data, "other": link.target.number},
-    )
-    events.record(
-        ticket=link.target,
-        type=EventType.SYSTEM,
-        actor=by,
-        body=f"removed the link: {LINK_INVERSE_LABEL[kind].lower()} {link.source.number}",
-        data={**data, "other": link.source.number},
-    )
+    _journal_link(link, by=by, code="unlinked", verb="removed the link")
     link.delete()  # a link row, not a ticket: the journal above is its record
     return link
