@@ -291,6 +291,7 @@ SPECTACULAR_SETTINGS = {
         "ChangeTypeEnum": "changes.choices.ChangeType",
         "CalendarEntryKindEnum": "changes.choices.CalendarEntryKind",
         "TicketKindEnum": "tickets.choices.TicketKind",
+        "LinkKindEnum": "tickets.choices.LinkKind",
         "RequestStatusEnum": "servicerequests.choices.RequestStatus",
         "TaskStatusEnum": "servicerequests.choices.TaskStatus",
         "RequestDecisionEnum": "servicerequests.choices.Decision",
