@@ -190,13 +190,27 @@ def bulk_apply(
     cannot see are reported as not found; one changed since the queue was loaded is refused
     (its version moved), never overwritten."""
     run = ACTIONS[action]
+
+    def one(ticket: Ticket, version: int) -> None:
+        if not can_work(by, ticket):
+            raise DomainError("You may not work on this ticket.")
+        run(ticket, by, version, data)
+
     result = BulkResult()
-    for ticket, version in _load(by, selection, result):
+    return _each(result, _load(by, selection, result), one)
+
+
+def _each(
+    result: BulkResult,
+    loaded: list[tuple[Ticket, int]],
+    work: Callable[[Ticket, int], None],
+) -> BulkResult:
+    """`work` on each loaded (ticket, version) in its own transaction; a refusal is reported
+    with its reason and the rest go on."""
+    for ticket, version in loaded:
         try:
             with transaction.atomic():
-                if not can_work(by, ticket):
-                    raise DomainError("You may not work on this ticket.")
-                run(ticket, by, version, data)
+                work(ticket, version)
         except StaleWrite:
             result.refused.append((ticket.number, "changed by someone else since you loaded it"))
         except DomainError as exc:
@@ -239,19 +253,12 @@ def tickets_merge(*, target: Ticket, by: User, selection: Iterable[tuple[int, in
         raise DomainError("Only incidents and service requests can be merged.", field="target")
     if target.state not in (TicketState.OPEN, TicketState.ON_HOLD):
         raise DomainError(f"{target.number} is no longer open.", field="target")
-    for source, version in _load(by, selection, result):
-        if source.pk == target.pk:
-            continue
-        try:
-            with transaction.atomic():
-                _merge_one(source=source, target=target, by=by, version=version)
-        except StaleWrite:
-            result.refused.append((source.number, "changed by someone else since you loaded it"))
-        except DomainError as exc:
-            result.refused.append((source.number, exc.message))
-        else:
-            result.updated.append(source.number)
-    return result
+    sources = [(t, v) for t, v in _load(by, selection, result) if t.pk != target.pk]
+    return _each(
+        result,
+        sources,
+        lambda source, version: _merge_one(source=source, target=target, by=by, version=version),
+    )
 
 
 def _merge_one(*, source: Ticket, target: Ticket, by: User, version: int) -> None:

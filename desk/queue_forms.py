@@ -121,7 +121,7 @@ LAZY_CHOICES: dict[str, tuple[Any, str]] = {
     "team": (lambda: Team.objects.order_by("name"), ""),
     "service": (lambda: Service.objects.order_by("name"), "No service"),
     "organization": (lambda: Organization.objects.order_by("name"), "No organisation"),
-    "assignee": (lambda: agent_choices(), ""),
+    "assignee": (agent_choices, ""),
 }
 
 

@@ -117,12 +117,13 @@ class LinkedTicketSerializer(serializers.Serializer):
 
 
 class TicketLinkSerializer(serializers.Serializer):
-    """One link, read from the ticket in the URL: "this ticket <label> <ticket>"."""
+    """One link (a desk.related.RelatedRow), read from the ticket in the URL: "this ticket
+    <label> <ticket>"."""
 
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(source="link_id")
     kind = serializers.ChoiceField(choices=LinkKind.choices)
     label = serializers.CharField(help_text='From this ticket\'s side, e.g. "Duplicated by".')
-    ticket = LinkedTicketSerializer()
+    ticket = LinkedTicketSerializer(source="other")
 
 
 class TicketLinkInput(serializers.Serializer):

@@ -159,21 +159,6 @@ def _visible_ticket(request: Request, number: str) -> Ticket:
     return ticket
 
 
-def _link_data(row: RelatedRow) -> dict:
-    other = row.other
-    return {
-        "id": row.link_id,
-        "kind": row.kind,
-        "label": row.label,
-        "ticket": {
-            "number": other.number,
-            "title": other.title,
-            "kind": other.kind,
-            "state": other.state,
-        },
-    }
-
-
 class TicketLinksView(APIView):
     """A ticket's related tickets, as the desk's side panel shows them."""
 
@@ -184,7 +169,7 @@ class TicketLinksView(APIView):
     def get(self, request: Request, number: str) -> Response:
         ticket = _visible_ticket(request, number)
         rows = related_for(ticket=ticket, user=request.user)
-        return Response(TicketLinkSerializer([_link_data(r) for r in rows], many=True).data)
+        return Response(TicketLinkSerializer(rows, many=True).data)
 
     @extend_schema(
         request=TicketLinkInput,
@@ -203,7 +188,7 @@ class TicketLinksView(APIView):
             source=ticket, target=other, kind=serializer.validated_data["kind"], by=request.user
         )
         row = RelatedRow(link.get_kind_display(), other, link.pk, link.kind)
-        return Response(TicketLinkSerializer(_link_data(row)).data, status=status.HTTP_201_CREATED)
+        return Response(TicketLinkSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
 class TicketLinkView(APIView):
